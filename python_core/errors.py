@@ -1,0 +1,77 @@
+"""The one exception hierarchy of BookLore Sync.
+
+The HTTP client translates every transport and server failure into one of these at a
+single boundary; the sync engine decides per item or per batch what each means (retry,
+fall back, skip); the facade turns them into plain result values. Nothing above the
+facade ever sees an exception. Messages are written for a reader and never contain a
+password, key or token.
+"""
+
+from __future__ import annotations
+
+
+class BookLoreError(Exception):
+    """A request to the BookLore server did not succeed."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NetworkError(BookLoreError):
+    """No complete HTTP response arrived."""
+
+    #: True when the request may have reached the server (its outcome is unknown).
+    sent = True
+
+
+class Unreachable(NetworkError):
+    """The server could not be contacted at all; nothing was sent."""
+
+    sent = False
+
+
+class ResponseLost(NetworkError):
+    """The request went out but its answer was lost (timeout, reset, cut-off body)."""
+
+    sent = True
+
+
+class AuthError(BookLoreError):
+    """The server refused the credentials (401/403, bad login, login rate limit)."""
+
+
+class NotFound(BookLoreError):
+    """The server answered 404."""
+
+
+class Rejected(BookLoreError):
+    """The server refused the request with another 4xx; resending it unchanged will fail."""
+
+    def __init__(self, message: str, status: int | None = None, details: tuple[str, ...] = ()):
+        super().__init__(message, status)
+        self.details = details
+
+
+class ServerError(BookLoreError):
+    """The server failed with a 5xx; the same request may succeed later."""
+
+
+class BadResponse(BookLoreError):
+    """The server answered, but not with what the API promises (HTML, bad JSON, a redirect)."""
+
+
+class FingerprintError(Exception):
+    """A book file could not be read to compute its fingerprint."""
+
+
+class SettingsError(ValueError):
+    """A setting was given a value it cannot hold."""
+
+
+class StoreError(Exception):
+    """The local database cannot be used (newer schema, unreadable file)."""
