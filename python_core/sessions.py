@@ -1,0 +1,125 @@
+"""Reading sessions: what counts as one, and the exact shape the server is sent.
+
+Validation happens once, before a session is written; a session that fails it is never
+stored. Normalisation happens at upload, so an item the server would reject for ever
+(end before start, progress outside 0–100, a location over 500 characters, an unknown
+book type) is fixed before it is sent instead of being retried silently.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+SERVER_BOOK_TYPES = ("PDF", "EPUB", "CBX", "FB2", "MOBI", "AZW3", "AUDIOBOOK")
+_TYPE_BY_EXTENSION = {
+    "epub": "EPUB", "kepub": "EPUB", "pdf": "PDF", "cbz": "CBX", "cbr": "CBX", "cbt": "CBX",
+    "fb2": "FB2", "mobi": "MOBI", "azw3": "AZW3", "azw": "AZW3",
+    # Formats BookLore has no type for: paged ones count as PDF, reflowable ones as EPUB.
+    "djvu": "PDF", "djv": "PDF", "xps": "PDF", "oxps": "PDF",
+}
+MAX_LOCATION_CHARS = 500
+ABSURD_DURATION_SECONDS = 24 * 3600
+NOT_SAVED = "Session not saved: criteria not met"
+
+
+def book_type_for(path: str) -> str:
+    name = path.lower()
+    if name.endswith(".fb2.zip"):
+        return "FB2"
+    extension = os.path.splitext(name)[1].lstrip(".")
+    return _TYPE_BY_EXTENSION.get(extension, "EPUB")
+
+
+def iso_utc(value: float | str) -> str:
+    """Epoch seconds or an ISO string with a zone → 'YYYY-MM-DDTHH:MM:SSZ'."""
+    if isinstance(value, str):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise ValueError(f"time '{value}' has no time zone")
+    else:
+        moment = datetime.fromtimestamp(float(value), tz=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def epoch(value: float | str) -> float:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    keep: bool
+    end_time: float
+    reason: str = ""
+
+
+def judge(raw: dict[str, Any], settings: dict[str, Any]) -> Verdict:
+    """Apply product.md §4: idle cap, clock sanity, then the detection-mode threshold."""
+    start, end = epoch(raw["start_time"]), epoch(raw["end_time"])
+    last_activity = raw.get("last_activity_time")
+    idle_cap = settings["idle_cap_minutes"] * 60
+    if last_activity is not None and end - epoch(last_activity) > idle_cap:
+        end = max(start, epoch(last_activity))
+    if end < start:
+        return Verdict(False, end, "it ends before it starts")
+    duration = end - start
+    if duration > ABSURD_DURATION_SECONDS:
+        return Verdict(False, end, "its duration is implausible (clock jump)")
+    pages = int(raw.get("pages_read") or 0)
+    if settings["detection_mode"] == "pages":
+        if pages < settings["min_pages"]:
+            return Verdict(False, end, f"fewer than {settings['min_pages']} pages read")
+    elif duration < settings["min_duration"]:
+        return Verdict(False, end, f"shorter than {settings['min_duration']} s")
+    elif pages < 1:
+        return Verdict(False, end, "no page was turned")
+    return Verdict(True, end)
+
+
+def upload_item(row: Any, decimals: int) -> dict[str, Any]:
+    """The batch/single item for a queued row, normalised so the server can accept it."""
+    start, end = epoch(row["start_time"]), epoch(row["end_time"])
+    end = max(end, start)
+    duration = max(0, int(row["duration_seconds"] or 0))
+    start_progress = _progress(row["start_progress"], decimals)
+    end_progress = _progress(row["end_progress"], decimals)
+    return {
+        "startTime": iso_utc(start),
+        "endTime": iso_utc(end),
+        "durationSeconds": duration,
+        "durationFormatted": format_duration(duration),
+        "startProgress": start_progress,
+        "endProgress": end_progress,
+        "progressDelta": round(end_progress - start_progress, decimals),
+        "startLocation": _location(row["start_location"]),
+        "endLocation": _location(row["end_location"]),
+    }
+
+
+def server_book_type(book_type: str | None) -> str:
+    value = (book_type or "").upper()
+    return value if value in SERVER_BOOK_TYPES else "EPUB"
+
+
+def _progress(value: Any, decimals: int) -> float:
+    number = float(value or 0.0)
+    return round(min(100.0, max(0.0, number)), decimals)
+
+
+def _location(value: Any) -> str:
+    return ("" if value is None else str(value))[:MAX_LOCATION_CHARS]
+
+
+def format_duration(seconds: int) -> str:
+    """'1h 2m 3s', '4m 5s' or '7s', as BookLore's own web reader writes it."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m {secs}s"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"

@@ -1,0 +1,118 @@
+"""Which settings exist, their types, defaults and allowed values.
+
+Values arrive as text from the command line and as Lua values from the plugin; both go
+through `coerce`, so the database only ever holds a value of the declared type. The
+server URL is normalised here once (scheme required, trailing slash dropped) so that the
+client and the per-server capability memory always see the same string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from python_core.errors import SettingsError
+
+
+@dataclass(frozen=True)
+class Setting:
+    kind: type
+    default: Any
+    choices: tuple = ()
+    low: float | None = None
+    high: float | None = None
+    secret: bool = False
+
+
+SETTINGS: dict[str, Setting] = {
+    "server_url": Setting(str, ""),
+    "username": Setting(str, ""),
+    "password": Setting(str, "", secret=True),
+    "booklore_username": Setting(str, ""),
+    "booklore_password": Setting(str, "", secret=True),
+    "tracking_enabled": Setting(bool, True),
+    "detection_mode": Setting(str, "duration", choices=("duration", "pages")),
+    "min_duration": Setting(int, 30, low=0, high=86400),
+    "min_pages": Setting(int, 5, low=0, high=100000),
+    "idle_cap_minutes": Setting(int, 30, low=1, high=1440),
+    "progress_decimals": Setting(int, 2, low=0, high=5),
+    "manual_sync_only": Setting(bool, False),
+    "silent_mode": Setting(bool, False),
+    "connect_timeout": Setting(float, 5.0, low=0.5, high=120),
+    "read_timeout": Setting(float, 30.0, low=1, high=600),
+    "ca_bundle": Setting(str, ""),
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def coerce(key: str, value: Any) -> Any:
+    """Return `value` as the setting's declared type, or raise SettingsError saying why."""
+    spec = SETTINGS.get(key)
+    if spec is None:
+        raise SettingsError(f"Unknown setting '{key}'. Known: {', '.join(sorted(SETTINGS))}")
+    if value is None:
+        return spec.default
+    converted = _convert(key, spec.kind, value)
+    if spec.choices and converted not in spec.choices:
+        raise SettingsError(f"{key} must be one of: {', '.join(spec.choices)}")
+    if spec.low is not None and not spec.low <= converted <= spec.high:
+        raise SettingsError(f"{key} must be between {spec.low:g} and {spec.high:g}")
+    if key == "server_url":
+        converted = normalise_server_url(converted)
+    return converted
+
+
+def _convert(key: str, kind: type, value: Any) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise SettingsError(f"{key} must be on or off (true/false)")
+    if kind is str:
+        if not isinstance(value, str):
+            raise SettingsError(f"{key} must be text")
+        return value
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{key} must be a {'whole ' if kind is int else ''}number") from None
+    if kind is int and isinstance(value, float) and value != number:
+        raise SettingsError(f"{key} must be a whole number")
+    return number
+
+
+def normalise_server_url(url: str) -> str:
+    """Trim, require http(s)://host, drop trailing slashes; '' means "not set"."""
+    url = url.strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"Server URL '{url}' is not valid: it must start with http:// or https:// "
+            "followed by the server's address, e.g. https://books.example.org"
+        )
+    if parts.query or parts.fragment:
+        raise SettingsError("Server URL must not contain '?' or '#'")
+    try:
+        parts.port
+    except ValueError:
+        raise SettingsError(f"Server URL '{url}' has an invalid port") from None
+    return url.rstrip("/")
+
+
+def with_defaults(stored: dict[str, Any]) -> dict[str, Any]:
+    return {key: stored.get(key, spec.default) for key, spec in SETTINGS.items()}
+
+
+def masked(values: dict[str, Any]) -> dict[str, Any]:
+    """The settings as safe to show or print: secrets replaced by whether they are set."""
+    return {
+        key: ("(set)" if value else "(not set)") if SETTINGS[key].secret else value
+        for key, value in values.items()
+    }

@@ -1,0 +1,117 @@
+"""The SQLite connection: file creation, durability pragmas and the one `atomic()` block.
+
+Every write in BookLore Sync goes through `Database.atomic()`, which starts with
+`BEGIN IMMEDIATE` so a transaction that will write takes the write lock up front: a
+deferred transaction that reads and then writes fails with SQLITE_BUSY_SNAPSHOT at once,
+whatever the busy timeout, when another connection committed in between.
+
+Durability (see docs/DATABASE.md): WAL with `synchronous=FULL`, so every committed
+transaction is on disk before COMMIT returns and survives a power cut, at the cost of one
+fsync per commit. Where WAL cannot be used (some e-reader file systems) the rollback
+journal with FULL gives the same guarantee.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from python_core.errors import StoreError
+from python_core.store import schema
+
+DB_FILENAME = "booklore-sync.sqlite"
+BUSY_TIMEOUT_SECONDS = 5.0
+
+log = logging.getLogger("booklore_sync.store")
+
+
+class Database:
+    """One database file, one connection per thread.
+
+    Connections are never shared between threads; `check_same_thread` is off only so
+    that `close()` may close a worker thread's connection after the worker finished.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        _create_private_file(self.path)
+        schema.migrate(self.connection(), self.path)
+
+    @classmethod
+    def in_settings_dir(cls, settings_dir: str | os.PathLike) -> "Database":
+        os.makedirs(settings_dir, exist_ok=True)
+        return cls(Path(settings_dir) / DB_FILENAME)
+
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _open(self.path)
+            self._local.conn = conn
+            self._local.depth = 0
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite3.Connection]:
+        """Run the block as one write transaction; nested blocks join the outer one."""
+        conn = self.connection()
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield conn
+            finally:
+                self._local.depth -= 1
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+        finally:
+            self._local.depth = 0
+
+    def close(self) -> None:
+        """Close every thread's connection (the caller guarantees no thread still uses one)."""
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the file owner-only before SQLite does: it holds account passwords."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(
+            path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+        )
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            log.info("WAL not available on this file system; using the %s journal", mode)
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"Cannot open the database {path}: {exc}") from None
+    conn.row_factory = sqlite3.Row
+    return conn

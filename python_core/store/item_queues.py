@@ -1,0 +1,145 @@
+"""The rating and annotation queues, and what all three queues share: counts, book-ID
+assignment by fingerprint, and clearing.
+
+One pending rating per book: a newer star rating replaces the queued one in place
+(upsert on `book_hash`, stable id). Annotations are keyed by book fingerprint + KOReader
+creation datetime + kind, so re-reading the live annotation list never queues a
+highlight twice; `uploaded_annotations` remembers what reached the server.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+QUEUE_TABLES = {
+    "sessions": "pending_sessions",
+    "annotations": "pending_annotations",
+    "ratings": "pending_ratings",
+}
+
+COUNT_QUEUES = """
+    SELECT (SELECT count(*) FROM pending_sessions),
+           (SELECT count(*) FROM pending_annotations),
+           (SELECT count(*) FROM pending_ratings)"""
+UNRESOLVED_HASHES = """
+    SELECT book_hash FROM pending_sessions WHERE book_id IS NULL
+    UNION SELECT book_hash FROM pending_annotations WHERE book_id IS NULL
+    UNION SELECT book_hash FROM pending_ratings WHERE book_id IS NULL"""
+ASSIGN_BOOK_ID = "UPDATE {table} SET book_id = ? WHERE book_hash = ? AND book_id IS NULL"
+NOTE_UNRESOLVED = "UPDATE {table} SET last_error = ? WHERE book_hash = ? AND book_id IS NULL"
+
+UPSERT_RATING = """
+    INSERT INTO pending_ratings (book_id, book_hash, rating, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (book_hash) DO UPDATE SET
+        rating = excluded.rating, updated_at = excluded.updated_at,
+        book_id = coalesce(pending_ratings.book_id, excluded.book_id)"""
+LAST_UPLOADED_RATING = "SELECT rating FROM uploaded_ratings WHERE book_hash = ?"
+DROP_PENDING_RATING = "DELETE FROM pending_ratings WHERE book_hash = ?"
+READY_RATINGS = "SELECT * FROM pending_ratings WHERE book_id IS NOT NULL ORDER BY id"
+RATING_UPLOADED = """
+    INSERT INTO uploaded_ratings (book_hash, rating, uploaded_at) VALUES (?, ?, ?)
+    ON CONFLICT (book_hash) DO UPDATE SET rating = excluded.rating,
+                                          uploaded_at = excluded.uploaded_at"""
+DELETE_RATING_IF_UNCHANGED = "DELETE FROM pending_ratings WHERE id = ? AND rating = ?"
+
+ANNOTATION_FIELDS = (
+    "book_id", "book_hash", "kind", "created", "text", "note", "chapter", "page",
+    "pos0", "pos1", "cfi", "color", "style", "destination", "created_at", "updated_at",
+)
+UPSERT_ANNOTATION = f"""
+    INSERT INTO pending_annotations ({", ".join(ANNOTATION_FIELDS)})
+    VALUES ({", ".join("?" for _ in ANNOTATION_FIELDS)})
+    ON CONFLICT (book_hash, created, kind) DO UPDATE SET
+        text = excluded.text, note = excluded.note, chapter = excluded.chapter,
+        page = excluded.page, cfi = excluded.cfi, color = excluded.color,
+        style = excluded.style, destination = excluded.destination,
+        updated_at = excluded.updated_at"""
+UPLOADED_DIGEST = """
+    SELECT content_digest FROM uploaded_annotations
+    WHERE book_hash = ? AND created = ? AND kind = ?"""
+READY_ANNOTATIONS = "SELECT * FROM pending_annotations WHERE book_id IS NOT NULL ORDER BY id"
+ANNOTATION_UPLOADED = """
+    INSERT INTO uploaded_annotations
+        (book_hash, created, kind, content_digest, endpoint, server_id, uploaded_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (book_hash, created, kind) DO UPDATE SET
+        content_digest = excluded.content_digest, endpoint = excluded.endpoint,
+        server_id = coalesce(excluded.server_id, uploaded_annotations.server_id),
+        uploaded_at = excluded.uploaded_at"""
+DELETE_ANNOTATION = "DELETE FROM pending_annotations WHERE id = ?"
+ITEM_FAILURE = """
+    UPDATE {table} SET retry_count = retry_count + 1, last_error = ? WHERE id = ?"""
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    sessions, annotations, ratings = conn.execute(COUNT_QUEUES).fetchone()
+    return {"sessions": sessions, "annotations": annotations, "ratings": ratings}
+
+
+def unresolved_hashes(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute(UNRESOLVED_HASHES)]
+
+
+def assign_book_id(conn: sqlite3.Connection, book_hash: str, book_id: int) -> None:
+    for table in QUEUE_TABLES.values():
+        conn.execute(ASSIGN_BOOK_ID.format(table=table), (book_id, book_hash))
+
+
+def note_unresolved(conn: sqlite3.Connection, book_hash: str, reason: str) -> None:
+    for table in QUEUE_TABLES.values():
+        conn.execute(NOTE_UNRESOLVED.format(table=table), (reason, book_hash))
+
+
+def clear(conn: sqlite3.Connection, kinds: Iterable[str]) -> dict[str, int]:
+    """Delete whole queues by kind; unknown kinds raise KeyError before anything is deleted."""
+    tables = {kind: QUEUE_TABLES[kind] for kind in kinds}
+    return {kind: conn.execute(f"DELETE FROM {table}").rowcount for kind, table in tables.items()}
+
+
+def record_item_failure(conn, kind: str, item_id: int, error: str) -> None:
+    conn.execute(ITEM_FAILURE.format(table=QUEUE_TABLES[kind]), (error, item_id))
+
+
+def queue_rating(conn, book_hash: str, book_id: int | None, rating: int, now: str) -> bool:
+    """Queue a rating unless it equals the last uploaded one; False when nothing is queued."""
+    row = conn.execute(LAST_UPLOADED_RATING, (book_hash,)).fetchone()
+    if row is not None and row[0] == rating:
+        conn.execute(DROP_PENDING_RATING, (book_hash,))
+        return False
+    conn.execute(UPSERT_RATING, (book_id, book_hash, rating, now, now))
+    return True
+
+
+def ready_ratings(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return conn.execute(READY_RATINGS).fetchall()
+
+
+def rating_uploaded(conn, row: sqlite3.Row, now: str) -> None:
+    """Log the upload and drop the queued row unless a newer rating replaced it meanwhile."""
+    conn.execute(RATING_UPLOADED, (row["book_hash"], row["rating"], now))
+    conn.execute(DELETE_RATING_IF_UNCHANGED, (row["id"], row["rating"]))
+
+
+def queue_annotation(conn, item: dict[str, Any], digest: str) -> bool:
+    """Queue an annotation unless this exact content was already uploaded."""
+    key = (item["book_hash"], item["created"], item["kind"])
+    row = conn.execute(UPLOADED_DIGEST, key).fetchone()
+    if row is not None and row[0] == digest:
+        return False
+    conn.execute(UPSERT_ANNOTATION, tuple(item.get(f) for f in ANNOTATION_FIELDS))
+    return True
+
+
+def ready_annotations(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return conn.execute(READY_ANNOTATIONS).fetchall()
+
+
+def annotation_uploaded(conn, row, digest: str, endpoint: str, server_id, now: str) -> None:
+    conn.execute(
+        ANNOTATION_UPLOADED,
+        (row["book_hash"], row["created"], row["kind"], digest, endpoint, server_id, now),
+    )
+    conn.execute(DELETE_ANNOTATION, (row["id"],))

@@ -1,0 +1,171 @@
+"""The schema and its linear migrations.
+
+The schema version lives in `PRAGMA user_version` (as in KOReader's statistics plugin),
+and each migration sets it inside the same `BEGIN IMMEDIATE` transaction as its own
+statements: a crash or an error mid-migration leaves both the tables and the version as
+they were, so the migration simply runs again next time. Before migrating a database that
+already holds data, a backup copy is written beside it. A database from a newer version of
+the plugin is refused rather than guessed at.
+
+Queued items reference their book by fingerprint (`book_hash`), never by a `book_cache`
+row, so clearing the cache cannot orphan or break them. Natural-key UNIQUE constraints
+make a replayed insert harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+from python_core.errors import StoreError
+
+log = logging.getLogger("booklore_sync.store")
+
+_HASH = "TEXT NOT NULL CHECK (length(book_hash) = 32)"
+_RETRY = "retry_count INTEGER NOT NULL DEFAULT 0, last_error TEXT"
+_SESSION_COLUMNS = f"""
+    book_id INTEGER,
+    book_hash {_HASH},
+    book_type TEXT NOT NULL,
+    title TEXT,
+    start_time TEXT NOT NULL,
+    end_time TEXT NOT NULL,
+    duration_seconds INTEGER NOT NULL CHECK (duration_seconds >= 0),
+    start_progress REAL,
+    end_progress REAL,
+    start_location TEXT,
+    end_location TEXT,
+    pages_read INTEGER,
+    created_at TEXT NOT NULL"""
+
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    (
+        "initial schema",
+        [
+            f"""CREATE TABLE book_cache (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                file_path TEXT NOT NULL UNIQUE,
+                book_hash {_HASH},
+                book_id INTEGER,
+                title TEXT, author TEXT, isbn10 TEXT, isbn13 TEXT,
+                file_size INTEGER,
+                match_source TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL)""",
+            "CREATE INDEX book_cache_by_hash ON book_cache(book_hash)",
+            f"""CREATE TABLE pending_sessions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,{_SESSION_COLUMNS},
+                {_RETRY},
+                state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending')),
+                unconfirmed_sends INTEGER NOT NULL DEFAULT 0,
+                UNIQUE (book_hash, start_time))""",
+            "CREATE INDEX pending_sessions_by_book ON pending_sessions(book_id, book_type, id)",
+            f"""CREATE TABLE historical_sessions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,{_SESSION_COLUMNS},
+                pending_id INTEGER,
+                retry_count INTEGER NOT NULL DEFAULT 0,
+                unconfirmed_sends INTEGER NOT NULL DEFAULT 0,
+                uploaded_at TEXT NOT NULL,
+                UNIQUE (book_hash, start_time))""",
+            f"""CREATE TABLE pending_ratings (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                book_id INTEGER,
+                book_hash {_HASH} UNIQUE,
+                rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 10),
+                {_RETRY},
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL)""",
+            f"""CREATE TABLE uploaded_ratings (
+                book_hash {_HASH} PRIMARY KEY,
+                rating INTEGER NOT NULL,
+                uploaded_at TEXT NOT NULL)""",
+            f"""CREATE TABLE pending_annotations (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                book_id INTEGER,
+                book_hash {_HASH},
+                kind TEXT NOT NULL CHECK (kind IN ('highlight', 'note')),
+                created TEXT NOT NULL,
+                text TEXT, note TEXT, chapter TEXT, page TEXT,
+                pos0 TEXT, pos1 TEXT, cfi TEXT, color TEXT, style TEXT,
+                destination TEXT NOT NULL DEFAULT 'booklore',
+                server_note_id INTEGER,
+                {_RETRY},
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (book_hash, created, kind))""",
+            f"""CREATE TABLE uploaded_annotations (
+                book_hash {_HASH},
+                created TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                content_digest TEXT NOT NULL,
+                endpoint TEXT NOT NULL,
+                server_id INTEGER,
+                uploaded_at TEXT NOT NULL,
+                PRIMARY KEY (book_hash, created, kind))""",
+            """CREATE TABLE settings (
+                key TEXT PRIMARY KEY,
+                type TEXT NOT NULL CHECK (type IN ('str', 'int', 'float', 'bool')),
+                value TEXT NOT NULL)""",
+            """CREATE TABLE auth_tokens (
+                account TEXT PRIMARY KEY,
+                access_token TEXT,
+                refresh_token TEXT,
+                login_blocked TEXT,
+                updated_at TEXT NOT NULL)""",
+            """CREATE TABLE server_capabilities (
+                server_url TEXT PRIMARY KEY,
+                batch_sessions INTEGER,
+                checked_at TEXT NOT NULL)""",
+            """CREATE TABLE sync_lease (
+                name TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                expires_at REAL NOT NULL)""",
+        ],
+    ),
+]
+
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the database at `path` to LATEST_VERSION, one transaction per migration."""
+    version = _version(conn)
+    if version > LATEST_VERSION:
+        raise StoreError(
+            f"{path.name} was written by a newer BookLore Sync (schema {version}, "
+            f"this version knows {LATEST_VERSION}); update the plugin"
+        )
+    if 0 < version < LATEST_VERSION:
+        _backup(conn, path, version)
+    for number in range(version + 1, LATEST_VERSION + 1):
+        _apply(conn, number)
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _apply(conn: sqlite3.Connection, number: int) -> None:
+    name, statements = MIGRATIONS[number - 1]
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if _version(conn) >= number:  # another process migrated while we waited
+            conn.execute("ROLLBACK")
+            return
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {int(number)}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    log.info("database migrated to schema %d (%s)", number, name)
+
+
+def _backup(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    target = path.with_name(f"{path.name}.bkp.v{version}")
+    with sqlite3.connect(target) as copy:
+        conn.backup(copy)
+    copy.close()
+    target.chmod(0o600)

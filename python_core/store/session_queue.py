@@ -1,0 +1,99 @@
+"""The reading-session queue: `pending_sessions` and `historical_sessions`.
+
+A session's life is insert → (mark sending → move to history) with every step its own
+short transaction, and the move that follows a 2xx is one transaction that copies the
+rows to `historical_sessions` and deletes them from the queue: there is no moment at
+which a session is in neither table or in both. Rows marked `sending` by a sync that
+died are put back by `release_stale_sends`, counted as unconfirmed sends.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+SESSION_FIELDS = (
+    "book_id", "book_hash", "book_type", "title", "start_time", "end_time",
+    "duration_seconds", "start_progress", "end_progress", "start_location",
+    "end_location", "pages_read", "created_at",
+)
+
+INSERT_SESSION = f"""
+    INSERT INTO pending_sessions ({", ".join(SESSION_FIELDS)})
+    SELECT {", ".join("?" for _ in SESSION_FIELDS)}
+    WHERE NOT EXISTS (SELECT 1 FROM historical_sessions WHERE book_hash = ? AND start_time = ?)
+    ON CONFLICT (book_hash, start_time) DO NOTHING"""
+BOOK_GROUPS = """
+    SELECT book_id, book_type, count(*) AS n FROM pending_sessions
+    WHERE book_id IS NOT NULL GROUP BY book_id, book_type ORDER BY min(id)"""
+NEXT_CHUNK = """
+    SELECT * FROM pending_sessions
+    WHERE book_id = ? AND book_type = ? AND id > ? ORDER BY id LIMIT ?"""
+MARK_SENDING = "UPDATE pending_sessions SET state = 'sending' WHERE id IN ({ids})"
+COPY_TO_HISTORY = f"""
+    INSERT INTO historical_sessions ({", ".join(SESSION_FIELDS)}, pending_id, retry_count,
+                                     unconfirmed_sends, uploaded_at)
+    SELECT {", ".join(SESSION_FIELDS)}, id, retry_count, unconfirmed_sends, ?
+    FROM pending_sessions WHERE id IN ({{ids}})
+    ON CONFLICT (book_hash, start_time) DO NOTHING"""
+DELETE_PENDING = "DELETE FROM pending_sessions WHERE id IN ({ids})"
+RECORD_FAILURE = """
+    UPDATE pending_sessions
+    SET state = 'pending', retry_count = retry_count + 1, last_error = ?,
+        unconfirmed_sends = unconfirmed_sends + ?
+    WHERE id IN ({ids})"""
+RELEASE = "UPDATE pending_sessions SET state = 'pending' WHERE id IN ({ids})"
+RELEASE_STALE = """
+    UPDATE pending_sessions SET state = 'pending', unconfirmed_sends = unconfirmed_sends + 1
+    WHERE state = 'sending'"""
+COUNT_UNCONFIRMED = "SELECT count(*) FROM pending_sessions WHERE unconfirmed_sends > 0"
+
+
+def _in(sql: str, ids: Sequence[int]) -> str:
+    """Expand an `IN ({ids})` placeholder to one bound `?` per id."""
+    return sql.format(ids=", ".join("?" for _ in ids))
+
+
+def insert(conn: sqlite3.Connection, row: dict[str, Any]) -> bool:
+    """Queue a session; False when it is already queued or already uploaded."""
+    values = [row.get(field) for field in SESSION_FIELDS]
+    cursor = conn.execute(INSERT_SESSION, (*values, row["book_hash"], row["start_time"]))
+    return cursor.rowcount == 1
+
+
+def book_groups(conn: sqlite3.Connection) -> list[tuple[int, str, int]]:
+    """(book_id, book_type, count) for every book with resolved queued sessions."""
+    return [tuple(r) for r in conn.execute(BOOK_GROUPS)]
+
+
+def next_chunk(conn, book_id: int, book_type: str, after_id: int, limit: int) -> list[sqlite3.Row]:
+    return conn.execute(NEXT_CHUNK, (book_id, book_type, after_id, limit)).fetchall()
+
+
+def mark_sending(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
+    conn.execute(_in(MARK_SENDING, ids), tuple(ids))
+
+
+def move_to_history(conn: sqlite3.Connection, ids: Sequence[int], uploaded_at: str) -> int:
+    """Copy then delete in the caller's transaction; returns how many left the queue."""
+    conn.execute(_in(COPY_TO_HISTORY, ids), (uploaded_at, *ids))
+    return conn.execute(_in(DELETE_PENDING, ids), tuple(ids)).rowcount
+
+
+def record_failure(conn, ids: Sequence[int], error: str, unconfirmed: bool) -> None:
+    conn.execute(_in(RECORD_FAILURE, ids), (error, int(unconfirmed), *ids))
+
+
+def release(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
+    """Undo `mark_sending` for rows that were not sent after all (no counter moves)."""
+    conn.execute(_in(RELEASE, ids), tuple(ids))
+
+
+def release_stale_sends(conn: sqlite3.Connection) -> int:
+    """Rows left `sending` by a sync that died: their upload is unconfirmed, send again."""
+    return conn.execute(RELEASE_STALE).rowcount
+
+
+def count_unconfirmed(conn: sqlite3.Connection) -> int:
+    return conn.execute(COUNT_UNCONFIRMED).fetchone()[0]
