@@ -415,6 +415,14 @@ def test_unmapped_paths_get_spa_page_500_or_403(server):
 
 # -- fault injection --------------------------------------------------------------------
 
+def last_logged(server, timeout=2.0):
+    """The server logs a faulted request just after the client already saw the reset."""
+    deadline = time.monotonic() + timeout
+    while not server.request_log and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return server.request_log[-1]
+
+
 def only_batch(fault):
     return lambda method, path: fault if path.endswith("/batch") else None
 
@@ -424,7 +432,7 @@ def test_reset_before_body_raises_connection_error_and_stores_nothing(server):
     with pytest.raises(requests.ConnectionError):
         post_batch(server, KO_HEADERS, [SESSION])
     assert server.sessions == []
-    assert server.request_log[-1] == ("POST", "/api/v1/reading-sessions/batch", None)
+    assert last_logged(server) == ("POST", "/api/v1/reading-sessions/batch", None)
 
 
 def test_lost_response_raises_connection_error_but_stores_the_sessions(server):

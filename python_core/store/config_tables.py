@@ -23,7 +23,8 @@ GET_TOKENS = "SELECT access_token, refresh_token, login_blocked FROM auth_tokens
 SAVE_TOKENS = """
     INSERT INTO auth_tokens (account, access_token, refresh_token, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (account) DO UPDATE SET access_token = excluded.access_token,
-        refresh_token = excluded.refresh_token, updated_at = excluded.updated_at"""
+        refresh_token = excluded.refresh_token, login_blocked = NULL,
+        updated_at = excluded.updated_at"""
 BLOCK_LOGIN = """
     INSERT INTO auth_tokens (account, login_blocked, updated_at) VALUES (?, ?, ?)
     ON CONFLICT (account) DO UPDATE SET login_blocked = excluded.login_blocked,

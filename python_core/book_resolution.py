@@ -1,0 +1,66 @@
+"""Finding the BookLore ID of a fingerprint: the local cache first, then the server.
+
+Used before every upload for queued items whose `book_id` is still NULL (books read
+offline, or whose cache row was cleared). A book the server does not know stays
+unresolved and its items stay queued; only a JSON book with an integer id counts as a
+match (the client already turns 404 and HTML pages into "not found").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from python_core.errors import AuthError, BookLoreError, Unreachable
+from python_core.store import Database, book_cache, item_queues
+from python_core.sync_report import Offline, SyncReport
+
+log = logging.getLogger("booklore_sync.sync")
+
+NO_MATCH = "No match found based on hash.\nDoes this book exist in your BookLore library?"
+
+
+def resolve_queued(db: Database, client, report: SyncReport, now: Callable[[], str]) -> None:
+    """Give every queued item whose book is known locally or on the server its book ID."""
+    conn = db.connection()
+    unresolved = item_queues.unresolved_hashes(conn)
+    still_unknown = 0
+    for book_hash in unresolved:
+        book_id = book_cache.known_book_id(conn, book_hash)
+        if book_id is None:
+            try:
+                book_id = _ask_server(db, client, book_hash, report)
+            except AuthError as exc:  # every further lookup would be refused the same way
+                report.note(f"Book lookup refused: {exc}")
+                break
+        if book_id is None:
+            still_unknown += 1
+            continue
+        with db.atomic() as tx:
+            item_queues.assign_book_id(tx, book_hash, book_id)
+            book_cache.set_book_id(tx, book_hash, book_id, "hash", now())
+        report.resolved_books += 1
+    if still_unknown:
+        report.note(f"{still_unknown} book(s) not matched on the server yet; their items wait")
+
+
+def _ask_server(db: Database, client, book_hash: str, report: SyncReport) -> int | None:
+    try:
+        report.requests += 1
+        book = client.book_by_hash(book_hash)
+    except Unreachable as exc:
+        raise Offline(str(exc)) from None
+    except AuthError:
+        raise
+    except BookLoreError as exc:
+        _remember_reason(db, book_hash, f"Book lookup failed: {exc}")
+        return None
+    if book is None:
+        _remember_reason(db, book_hash, NO_MATCH)
+        return None
+    return int(book["id"])
+
+
+def _remember_reason(db: Database, book_hash: str, reason: str) -> None:
+    with db.atomic() as tx:
+        item_queues.note_unresolved(tx, book_hash, reason)

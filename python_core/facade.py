@@ -1,0 +1,210 @@
+"""The use cases of BookLore Sync, as the plugin (through the bridge) and the CLI call them.
+
+Every public method returns plain data (dicts of str, int, float, bool, None, lists) and
+never raises: expected trouble (a vanished book file, a bad setting, a server refusal)
+becomes `{"ok": False, "message": ...}` with a sentence for the reader, and anything
+unexpected is logged with its traceback and reported the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from typing import Any
+
+from python_core import sessions as session_rules
+from python_core import settings as settings_rules
+from python_core.client import BookLoreClient, Credentials, md5_hex
+from python_core.errors import FingerprintError, SettingsError, StoreError
+from python_core.fingerprint import is_fingerprint, partial_md5
+from python_core.store import Database, book_cache, config_tables, item_queues, session_queue
+from python_core.sync import run_sync, utc_now
+from python_core.sync_report import KINDS
+from python_core.token_store import DatabaseTokenStore, account_key
+
+log = logging.getLogger("booklore_sync.core")
+
+CACHE_CLEARED = "Local book cache cleared"
+_EXPECTED = (FingerprintError, SettingsError, StoreError)
+
+
+def use_case(method):
+    """Turn every exception into a result value; log the unexpected ones in full."""
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs) -> dict[str, Any]:
+        try:
+            result = method(*args, **kwargs)
+        except _EXPECTED as exc:
+            return {"ok": False, "message": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - the boundary: nothing may escape
+            log.exception("%s failed", method.__name__)
+            return {"ok": False, "message": f"Internal error in {method.__name__}: "
+                                            f"{type(exc).__name__}"}
+        return {"ok": True, **result}
+    return wrapper
+
+
+class BookLoreSync:
+    """One settings directory's database and the use cases over it."""
+
+    def __init__(self, settings_dir: str | os.PathLike):
+        self.db = Database.in_settings_dir(settings_dir)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def settings(self) -> dict[str, Any]:
+        return settings_rules.with_defaults(config_tables.all_settings(self.db.connection()))
+
+    @use_case
+    def get_settings(self) -> dict[str, Any]:
+        return {"settings": settings_rules.masked(self.settings())}
+
+    @use_case
+    def set_setting(self, key: str, value: Any) -> dict[str, Any]:
+        value = settings_rules.coerce(key, value)
+        before = self.settings()
+        with self.db.atomic() as tx:
+            config_tables.set_setting(tx, key, value)
+            if key in ("server_url", "booklore_username", "booklore_password"):
+                _forget_login(tx, before)
+            if key == "server_url":
+                config_tables.forget_capabilities(tx)
+        shown = settings_rules.masked({key: value})[key]
+        return {"key": key, "value": shown, "message": f"{key} saved"}
+
+    @use_case
+    def record_book(self, book: dict[str, Any]) -> dict[str, Any]:
+        """A book was opened: fingerprint it and remember the file (no network)."""
+        entry = self._book_entry(book)
+        with self.db.atomic() as tx:
+            book_cache.remember_file(tx, entry, utc_now())
+            book_id = book_cache.known_book_id(tx, entry["book_hash"])
+        return {"book_hash": entry["book_hash"], "book_id": book_id}
+
+    @use_case
+    def record_session(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Validate a finished session and queue it, before any network is attempted."""
+        current = self.settings()
+        if not current["tracking_enabled"]:
+            return {"saved": False, "reason": "tracking is off", "message": None}
+        verdict = session_rules.judge(data, current)
+        if not verdict.keep:
+            message = None if current["silent_mode"] else session_rules.NOT_SAVED
+            return {"saved": False, "reason": verdict.reason, "message": message}
+        entry = self._book_entry(data)
+        row = self._session_row(data, entry, verdict.end_time)
+        with self.db.atomic() as tx:
+            if data.get("file_path"):
+                book_cache.remember_file(tx, entry, row["created_at"])
+            row["book_id"] = row["book_id"] or book_cache.known_book_id(tx, entry["book_hash"])
+            saved = session_queue.insert(tx, row)
+        return {"saved": saved, "reason": None if saved else "already recorded",
+                "message": None, "book_hash": entry["book_hash"], "book_id": row["book_id"]}
+
+    @use_case
+    def queue_counts(self) -> dict[str, Any]:
+        conn = self.db.connection()
+        return {**item_queues.counts(conn), "cache": book_cache.counts(conn)}
+
+    @use_case
+    def view_details(self) -> dict[str, Any]:
+        conn = self.db.connection()
+        cache, pending = book_cache.counts(conn), item_queues.counts(conn)
+        return {"cache": cache, "pending": pending, "text": _details_text(cache, pending)}
+
+    @use_case
+    def sync_pending(self, online: bool = True, interactive: bool = False) -> dict[str, Any]:
+        current = self.settings()
+        report = run_sync(self.db, current, lambda: self.make_client(current), online=online)
+        return {**report.as_dict(), "ok": report.ok, "interactive": bool(interactive)}
+
+    @use_case
+    def clear_pending(self, kinds: list[str]) -> dict[str, Any]:
+        unknown = [kind for kind in kinds if kind not in KINDS]
+        if unknown:
+            raise SettingsError(f"Unknown queue(s): {', '.join(unknown)}; use {', '.join(KINDS)}")
+        with self.db.atomic() as tx:
+            cleared = item_queues.clear(tx, kinds)
+        return {"cleared": cleared}
+
+    @use_case
+    def clear_cache(self) -> dict[str, Any]:
+        with self.db.atomic() as tx:
+            removed = book_cache.clear(tx)
+        return {"removed": removed, "message": CACHE_CLEARED}
+
+    def make_client(self, current: dict[str, Any]) -> BookLoreClient:
+        credentials = Credentials(
+            server_url=current["server_url"],
+            koreader_user=current["username"] or None,
+            koreader_key=md5_hex(current["password"]) if current["username"] else None,
+            booklore_user=current["booklore_username"] or None,
+            booklore_password=current["booklore_password"] or None,
+        )
+        tokens = DatabaseTokenStore(self.db, current["server_url"], current["booklore_username"])
+        return BookLoreClient(credentials, tokens,
+                              timeout=(current["connect_timeout"], current["read_timeout"]),
+                              ca_bundle=current["ca_bundle"] or None)
+
+    def _book_entry(self, data: dict[str, Any]) -> dict[str, Any]:
+        path = data.get("file_path")
+        given = data.get("book_hash")
+        if is_fingerprint(given):
+            book_hash = given
+        elif path:
+            book_hash = partial_md5(path)
+        else:
+            raise FingerprintError("The book has neither a file path nor a fingerprint")
+        authors = data.get("authors")
+        if isinstance(authors, list):
+            authors = ", ".join(str(a) for a in authors)
+        return {"file_path": path, "book_hash": book_hash, "book_id": data.get("book_id"),
+                "title": data.get("title"), "author": authors,
+                "isbn10": data.get("isbn10"), "isbn13": data.get("isbn13"),
+                "file_size": _size(path)}
+
+    @staticmethod
+    def _session_row(data: dict[str, Any], entry: dict[str, Any], end: float) -> dict[str, Any]:
+        start = session_rules.epoch(data["start_time"])
+        return {
+            "book_id": entry["book_id"], "book_hash": entry["book_hash"],
+            "book_type": data.get("book_type") or session_rules.book_type_for(
+                entry["file_path"] or ""),
+            "title": entry["title"],
+            "start_time": session_rules.iso_utc(start), "end_time": session_rules.iso_utc(end),
+            "duration_seconds": int(round(end - start)),
+            "start_progress": data.get("start_progress"), "end_progress": data.get("end_progress"),
+            "start_location": _text(data.get("start_location")),
+            "end_location": _text(data.get("end_location")),
+            "pages_read": data.get("pages_read"), "created_at": utc_now(),
+        }
+
+
+def _forget_login(tx, before: dict[str, Any]) -> None:
+    config_tables.forget_account(tx, account_key(before["server_url"], before["booklore_username"]))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _size(path: str | None) -> int | None:
+    try:
+        return os.path.getsize(path) if path else None
+    except OSError:
+        return None
+
+
+def _details_text(cache: dict[str, int], pending: dict[str, int]) -> str:
+    return (
+        "Book cache\n"
+        f"  Total books: {cache['total']}\n"
+        f"  Matched: {cache['matched']}\n"
+        f"  Unmatched: {cache['unmatched']}\n\n"
+        "Pending uploads\n"
+        f"  Sessions: {pending['sessions']}\n"
+        f"  Annotations: {pending['annotations']}\n"
+        f"  Ratings: {pending['ratings']}"
+    )

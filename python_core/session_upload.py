@@ -1,0 +1,175 @@
+"""The sessions phase: per book, chunks of at most 100 to the batch endpoint.
+
+The order of steps for each chunk is what keeps sessions from being lost or silently
+doubled: the rows are marked `sending` (committed), the request is sent with no
+transaction open, and a 2xx is followed at once by one transaction that moves the rows
+to `historical_sessions`. A failure with an answer counts one attempt on each row; a
+failure without one (timeout, reset) also counts the send as unconfirmed, because the
+server may have stored the batch; no network at all releases the rows untouched.
+
+A server without the batch endpoint (403 to KOReader headers, 404, 405, 501, an HTML
+page; a 5xx while nothing is known yet) gets the chunk as single POSTs, the first one as a
+probe; when that succeeds after an unmistakable sign, the server is remembered as
+batch-less, and a batch that succeeds once marks it as having the endpoint. A 400 batch
+is re-sent singly, so one bad item holds back only itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from python_core import sessions
+from python_core.errors import (
+    AuthError, BadResponse, BookLoreError, ResponseLost, ServerError, Unreachable,
+)
+from python_core.store import Database, config_tables, session_queue
+from python_core.sync_report import Offline, SyncReport
+
+log = logging.getLogger("booklore_sync.sync")
+
+BATCH_LIMIT = 100
+MAX_LOST_IN_A_ROW = 3
+_MISSING_ENDPOINT_STATUSES = (403, 404, 405, 501)
+
+
+class StopPhase(Exception):
+    """Further requests in this phase would fail the same way; leave the rest queued."""
+
+
+class SessionUploader:
+    def __init__(self, db: Database, client, server_url: str, decimals: int,
+                 report: SyncReport, now: Callable[[], str], checkpoint: Callable[[str], None],
+                 keepalive: Callable[[], None] = lambda: None):
+        self.db, self.client, self.server_url = db, client, server_url
+        self.decimals, self.report, self.now, self.checkpoint = decimals, report, now, checkpoint
+        self.keepalive = keepalive
+        self.lost_in_a_row = 0
+
+    def run(self) -> None:
+        try:
+            for book_id, book_type, _count in session_queue.book_groups(self.db.connection()):
+                self._upload_book(book_id, book_type)
+        except StopPhase as exc:
+            self.report.note(str(exc))
+
+    def _upload_book(self, book_id: int, book_type: str) -> None:
+        last_id = 0
+        while True:
+            rows = session_queue.next_chunk(
+                self.db.connection(), book_id, book_type, last_id, BATCH_LIMIT)
+            if not rows:
+                return
+            last_id = rows[-1]["id"]
+            self.keepalive()
+            if self._batch_supported() is False:
+                self._send_singly(book_id, book_type, rows)
+            else:
+                self._send_batch(book_id, book_type, rows)
+
+    def _batch_supported(self) -> bool | None:
+        return config_tables.batch_capability(self.db.connection(), self.server_url)
+
+    def _send_batch(self, book_id: int, book_type: str, rows: Sequence) -> None:
+        ids = [row["id"] for row in rows]
+        items = [sessions.upload_item(row, self.decimals) for row in rows]
+        self._mark_sending(ids)
+        try:
+            self.report.requests += 1
+            self.client.post_session_batch(book_id, sessions.server_book_type(book_type), items)
+        except BookLoreError as exc:
+            if not _worth_sending_singly(exc, self._batch_supported()):
+                self._failed(ids, exc)
+                return
+            self._release(ids)
+            if exc.status == 400:
+                self._send_singly(book_id, book_type, rows)
+            else:
+                self._probe_singly(book_id, book_type, rows, exc)
+        else:
+            self._succeeded(ids)
+            if self._batch_supported() is None:
+                self._remember_batch(True)
+
+    def _probe_singly(self, book_id: int, book_type: str, rows: Sequence,
+                      batch_error: BookLoreError) -> None:
+        """The batch looked unsupported: a first single POST tells "no endpoint" from
+        "this book or account is refused", without sending the whole chunk twice."""
+        first = self._send_one(book_id, book_type, rows[0])
+        if first is None:
+            if _signals_missing_endpoint(batch_error):
+                self._remember_batch(False)
+            self._send_singly(book_id, book_type, rows[1:])
+        elif rest := [row["id"] for row in rows[1:]]:
+            self._failed(rest, batch_error)
+
+    def _send_singly(self, book_id: int, book_type: str, rows: Sequence) -> None:
+        for row in rows:
+            self._send_one(book_id, book_type, row)
+
+    def _send_one(self, book_id: int, book_type: str, row) -> BookLoreError | None:
+        """POST one session; returns the error it failed with, None on success."""
+        self._mark_sending([row["id"]])
+        try:
+            self.report.requests += 1
+            self.client.post_session(
+                book_id, sessions.server_book_type(book_type),
+                sessions.upload_item(row, self.decimals))
+        except BookLoreError as exc:
+            self._failed([row["id"]], exc)
+            return exc
+        self._succeeded([row["id"]])
+        return None
+
+    def _mark_sending(self, ids: Sequence[int]) -> None:
+        with self.db.atomic() as tx:
+            session_queue.mark_sending(tx, ids)
+        self.checkpoint("marked_sending")
+
+    def _succeeded(self, ids: Sequence[int]) -> None:
+        self.checkpoint("server_accepted")
+        with self.db.atomic() as tx:
+            moved = session_queue.move_to_history(tx, ids, self.now())
+        self.lost_in_a_row = 0
+        self.report.synced["sessions"] += moved
+        self.checkpoint("moved_to_history")
+
+    def _failed(self, ids: Sequence[int], exc: BookLoreError) -> None:
+        if isinstance(exc, Unreachable):
+            self._release(ids)
+            raise Offline(str(exc))
+        lost = isinstance(exc, ResponseLost)
+        with self.db.atomic() as tx:
+            session_queue.record_failure(tx, ids, str(exc), unconfirmed=lost)
+        self.report.failed["sessions"] += len(ids)
+        self.report.note(f"Session upload failed: {exc}")
+        if isinstance(exc, AuthError):
+            raise StopPhase(f"Session upload refused: {exc}")
+        if lost:
+            self.report.unconfirmed += len(ids)
+            self.lost_in_a_row += 1
+            if self.lost_in_a_row >= MAX_LOST_IN_A_ROW:
+                raise StopPhase("The connection keeps failing; the remaining sessions wait")
+        else:
+            self.lost_in_a_row = 0
+
+    def _release(self, ids: Sequence[int]) -> None:
+        with self.db.atomic() as tx:
+            session_queue.release(tx, ids)
+
+    def _remember_batch(self, supported: bool) -> None:
+        with self.db.atomic() as tx:
+            config_tables.set_batch_capability(tx, self.server_url, supported, self.now())
+        log.info("server %s the batch endpoint", "has" if supported else "lacks")
+
+
+def _signals_missing_endpoint(exc: BookLoreError) -> bool:
+    return isinstance(exc, BadResponse) or exc.status in _MISSING_ENDPOINT_STATUSES
+
+
+def _worth_sending_singly(exc: BookLoreError, batch_supported: bool | None) -> bool:
+    """400 (one bad item), the signs of a server without the batch endpoint, or - while
+    that is still unknown - a 5xx, which is how upstream answers an unmapped POST."""
+    if exc.status == 400 or _signals_missing_endpoint(exc):
+        return True
+    return batch_supported is None and isinstance(exc, ServerError)

@@ -1,0 +1,58 @@
+"""What one sync did, as plain data, and the summary sentence shown to the reader."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+KINDS = ("sessions", "annotations", "ratings")
+_SINGULAR = {"sessions": "session", "annotations": "annotation", "ratings": "rating"}
+
+
+class Offline(Exception):
+    """No network: the sync stops, nothing more is sent and no retry counter moves."""
+
+
+@dataclass
+class SyncReport:
+    status: str = "done"  # done | nothing | offline | busy | not_configured | error
+    synced: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    failed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    waiting: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    messages: list[str] = field(default_factory=list)
+    resolved_books: int = 0
+    unconfirmed: int = 0
+    requests: int = 0
+
+    def note(self, message: str) -> None:
+        if message not in self.messages:
+            self.messages.append(message)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("done", "nothing") and not any(self.failed.values())
+
+    def summary(self) -> str:
+        """One toast: what was synced, what failed, and why, in the reader's words."""
+        if self.status == "nothing":
+            return "Nothing to sync"
+        if self.status == "busy":
+            return "Sync already running"
+        lines = [_count_line("Synced", self.synced) or "Nothing synced"]
+        failed = _count_line("Failed", self.failed)
+        if failed:
+            lines.append(failed + " (kept in the queue, retried next sync)")
+        lines.extend(self.messages)
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["ok"] = self.ok
+        data["summary"] = self.summary()
+        return data
+
+
+def _count_line(label: str, counts: dict[str, int]) -> str:
+    parts = [
+        f"{n} {kind if n != 1 else _SINGULAR[kind]}" for kind, n in counts.items() if n
+    ]
+    return f"{label}: {', '.join(parts)}" if parts else ""

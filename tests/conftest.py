@@ -1,0 +1,53 @@
+"""Shared fixtures: the local HTTP server (checked after every test) and its helpers."""
+
+import socket
+import struct
+import threading
+import time
+
+import pytest
+
+SIMULATED_RESET = "simulated reset"
+
+
+@pytest.fixture
+def httpserver(httpserver):
+    """pytest-httpserver's server, failing the test on unexpected requests or handler errors."""
+    yield httpserver
+    httpserver.check_assertions()
+    httpserver.check_handler_errors()
+
+
+@pytest.fixture
+def release():
+    """An event slow handlers wait on; set at teardown so the single-threaded server moves on."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+@pytest.fixture
+def reset_connection(httpserver):
+    """A handler that answers with a TCP reset (RST) instead of a response.
+
+    The handler must raise for werkzeug to drop the connection quietly; the error it
+    leaves in `httpserver.handler_errors` is removed here, after the server recorded it.
+    """
+    used = threading.Event()
+
+    def handler(request):
+        sock = request.environ["werkzeug.socket"]
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        used.set()
+        raise ConnectionAbortedError(SIMULATED_RESET)
+
+    yield handler
+    deadline = time.monotonic() + 2
+    while used.is_set() and time.monotonic() < deadline:
+        simulated = [e for e in httpserver.handler_errors if str(e) == SIMULATED_RESET]
+        if simulated:
+            httpserver.handler_errors[:] = [e for e in httpserver.handler_errors
+                                            if e not in simulated]
+            return
+        time.sleep(0.01)
