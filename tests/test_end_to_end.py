@@ -47,6 +47,12 @@ def make_core(tmp_path, server, booklore=True):
     return core
 
 
+def fail_next_batch(server, fault):
+    faults = iter([fault])
+    server.set_fault(lambda method, path: next(faults, None) if path.endswith("/batch")
+                     else None)
+
+
 def read_offline(core, library, days):
     for day in range(days):
         book = library[day % len(library)]
@@ -84,9 +90,7 @@ def test_lost_response_gives_one_counted_duplicate_and_loses_nothing(tmp_path, f
     server, _ = fork
     core = make_core(tmp_path, server)
     read_offline(core, library[:1], days=3)
-    faults = iter([Fault.LOST_RESPONSE])
-    server.set_fault(lambda method, path: next(faults, None) if path.endswith("/batch")
-                     else None)
+    fail_next_batch(server, Fault.LOST_RESPONSE)
     first = core.sync_pending()
     assert first["failed"]["sessions"] == 3 and first["unconfirmed"] == 3
     assert len(server.sessions) == 3  # stored although the answer never came
@@ -103,9 +107,7 @@ def test_reset_before_the_body_is_read_stores_nothing_and_retries(tmp_path, fork
     server, _ = fork
     core = make_core(tmp_path, server)
     read_offline(core, library[:1], days=2)
-    faults = iter([Fault.RESET_BEFORE_BODY])
-    server.set_fault(lambda method, path: next(faults, None) if path.endswith("/batch")
-                     else None)
+    fail_next_batch(server, Fault.RESET_BEFORE_BODY)
     assert core.sync_pending()["failed"]["sessions"] == 2
     assert server.sessions == []
     assert core.sync_pending()["synced"]["sessions"] == 2
