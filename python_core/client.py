@@ -96,6 +96,12 @@ class BookLoreClient:
         has_id = isinstance(book, dict) and type(book.get("id")) is int
         return book if has_id else None
 
+    def probe(self, method: str, path: str, payload: object = None) -> tuple[int, bool]:
+        """(status, body is JSON) of a KOReader-authenticated request, for Test Connection
+        to tell a missing endpoint (HTML page, 404/405) from a present one."""
+        reply = self._send(method, path, headers=self._koreader_headers(), payload=payload)
+        return reply.status, http_errors.is_json(reply.content_type)
+
     def post_session(self, book_id: int, book_type: str, item: dict) -> None:
         """Record one reading session; any 2xx is success (202, empty or JSON body)."""
         reply = self._session_post(SESSIONS_PATH, {**item, "bookId": book_id, "bookType": book_type})

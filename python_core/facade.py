@@ -13,13 +13,15 @@ import logging
 import os
 from typing import Any
 
+from python_core import connection_check, matching
 from python_core import sessions as session_rules
+from python_core.book_entry import book_entry, session_row
+from python_core.reading_tracker import ReadingTracker
 from python_core import settings as settings_rules
 from python_core.client import BookLoreClient, Credentials, md5_hex
 from python_core.errors import FingerprintError, SettingsError, StoreError
-from python_core.fingerprint import is_fingerprint, partial_md5
 from python_core.store import Database, book_cache, config_tables, item_queues, session_queue
-from python_core.sync import run_sync, utc_now
+from python_core.sync import OFFLINE_TEXT, run_sync, utc_now
 from python_core.sync_report import KINDS
 from python_core.token_store import DatabaseTokenStore, account_key
 
@@ -50,6 +52,8 @@ class BookLoreSync:
 
     def __init__(self, settings_dir: str | os.PathLike):
         self.db = Database.in_settings_dir(settings_dir)
+        self.reading = ReadingTracker(self.db, self.record_session,
+                                      lambda: self.settings()["idle_cap_minutes"] * 60)
 
     def close(self) -> None:
         self.db.close()
@@ -77,7 +81,7 @@ class BookLoreSync:
     @use_case
     def record_book(self, book: dict[str, Any]) -> dict[str, Any]:
         """A book was opened: fingerprint it and remember the file (no network)."""
-        entry = self._book_entry(book)
+        entry = book_entry(book)
         with self.db.atomic() as tx:
             book_cache.remember_file(tx, entry, utc_now())
             book_id = book_cache.known_book_id(tx, entry["book_hash"])
@@ -93,8 +97,8 @@ class BookLoreSync:
         if not verdict.keep:
             message = None if current["silent_mode"] else session_rules.NOT_SAVED
             return {"saved": False, "reason": verdict.reason, "message": message}
-        entry = self._book_entry(data)
-        row = self._session_row(data, entry, verdict.end_time)
+        entry = book_entry(data)
+        row = session_row(data, entry, verdict.end_time)
         with self.db.atomic() as tx:
             if data.get("file_path"):
                 book_cache.remember_file(tx, entry, row["created_at"])
@@ -102,6 +106,37 @@ class BookLoreSync:
             saved = session_queue.insert(tx, row)
         return {"saved": saved, "reason": None if saved else "already recorded",
                 "message": None, "book_hash": entry["book_hash"], "book_id": row["book_id"]}
+
+    @use_case
+    def start_reading(self, event: dict[str, Any]) -> dict[str, Any]:
+        """A book was opened or the device woke up with a book open."""
+        if not self.settings()["tracking_enabled"]:
+            self.reading.state = None
+            return {"tracking": False}
+        entry = book_entry(event)
+        with self.db.atomic() as tx:
+            book_cache.remember_file(tx, entry, utc_now())
+            entry["book_id"] = entry["book_id"] or book_cache.known_book_id(
+                tx, entry["book_hash"])
+        self.reading.start(entry, event)
+        return {"tracking": True, **{k: entry[k] for k in (
+            "book_hash", "book_id", "title", "isbn13", "isbn10")}}
+
+    @use_case
+    def page_turned(self, event: dict[str, Any]) -> dict[str, Any]:
+        return {"closed": self.reading.page_turned(event)}
+
+    @use_case
+    def finish_reading(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The book was closed or the device suspended: the session ends here."""
+        result = self.reading.finish(event)
+        return result or {"saved": False, "reason": "no session open", "message": None}
+
+    @use_case
+    def recover_reading(self) -> dict[str, Any]:
+        """At start-up: a session a crash left open is finished at its last activity."""
+        result = self.reading.recover()
+        return {"recovered": result is not None, **(result or {})}
 
     @use_case
     def queue_counts(self) -> dict[str, Any]:
@@ -121,13 +156,32 @@ class BookLoreSync:
         return {**report.as_dict(), "ok": report.ok, "interactive": bool(interactive)}
 
     @use_case
+    def match_unmatched(self, online: bool = True) -> dict[str, Any]:
+        """Match by fingerprint, then upload the newly matched books' items quietly."""
+        if not online:
+            return {"matched": 0, "summary": OFFLINE_TEXT}
+        current = self.settings()
+        result = matching.match_unmatched(self.db, lambda: self.make_client(current))
+        if result["matched"]:
+            report = run_sync(self.db, current, lambda: self.make_client(current))
+            result["synced"] = report.synced
+        return result
+
+    @use_case
+    def test_connection(self) -> dict[str, Any]:
+        current = self.settings()
+        return connection_check.test_connection(self.db, current,
+                                                lambda: self.make_client(current))
+
+    @use_case
     def clear_pending(self, kinds: list[str]) -> dict[str, Any]:
         unknown = [kind for kind in kinds if kind not in KINDS]
         if unknown:
             raise SettingsError(f"Unknown queue(s): {', '.join(unknown)}; use {', '.join(KINDS)}")
         with self.db.atomic() as tx:
             cleared = item_queues.clear(tx, kinds)
-        return {"cleared": cleared}
+        parts = [f"{n} {kind}" for kind, n in cleared.items()]
+        return {"cleared": cleared, "message": f"Cleared {', '.join(parts)}"}
 
     @use_case
     def clear_cache(self) -> dict[str, Any]:
@@ -148,53 +202,8 @@ class BookLoreSync:
                               timeout=(current["connect_timeout"], current["read_timeout"]),
                               ca_bundle=current["ca_bundle"] or None)
 
-    def _book_entry(self, data: dict[str, Any]) -> dict[str, Any]:
-        path = data.get("file_path")
-        given = data.get("book_hash")
-        if is_fingerprint(given):
-            book_hash = given
-        elif path:
-            book_hash = partial_md5(path)
-        else:
-            raise FingerprintError("The book has neither a file path nor a fingerprint")
-        authors = data.get("authors")
-        if isinstance(authors, list):
-            authors = ", ".join(str(a) for a in authors)
-        return {"file_path": path, "book_hash": book_hash, "book_id": data.get("book_id"),
-                "title": data.get("title"), "author": authors,
-                "isbn10": data.get("isbn10"), "isbn13": data.get("isbn13"),
-                "file_size": _size(path)}
-
-    @staticmethod
-    def _session_row(data: dict[str, Any], entry: dict[str, Any], end: float) -> dict[str, Any]:
-        start = session_rules.epoch(data["start_time"])
-        return {
-            "book_id": entry["book_id"], "book_hash": entry["book_hash"],
-            "book_type": data.get("book_type") or session_rules.book_type_for(
-                entry["file_path"] or ""),
-            "title": entry["title"],
-            "start_time": session_rules.iso_utc(start), "end_time": session_rules.iso_utc(end),
-            "duration_seconds": int(round(end - start)),
-            "start_progress": data.get("start_progress"), "end_progress": data.get("end_progress"),
-            "start_location": _text(data.get("start_location")),
-            "end_location": _text(data.get("end_location")),
-            "pages_read": data.get("pages_read"), "created_at": utc_now(),
-        }
-
-
 def _forget_login(tx, before: dict[str, Any]) -> None:
     config_tables.forget_account(tx, account_key(before["server_url"], before["booklore_username"]))
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _size(path: str | None) -> int | None:
-    try:
-        return os.path.getsize(path) if path else None
-    except OSError:
-        return None
 
 
 def _details_text(cache: dict[str, int], pending: dict[str, int]) -> str:

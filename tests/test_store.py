@@ -103,7 +103,8 @@ def test_migrating_existing_data_writes_a_backup_first(tmp_path, monkeypatch):
     Database.in_settings_dir(tmp_path).close()
     backup = tmp_path / f"booklore-sync.sqlite.bkp.v{schema.LATEST_VERSION - 1}"
     assert backup.exists()
-    assert sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == 1
+    assert sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == \
+        schema.LATEST_VERSION - 1
 
 
 def test_atomic_rolls_back_on_error(db):

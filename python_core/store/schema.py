@@ -125,6 +125,16 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ),
 ]
 
+MIGRATIONS.append((
+    "open reading session, persisted while it runs",
+    [
+        """CREATE TABLE open_session (
+            slot INTEGER PRIMARY KEY CHECK (slot = 1),
+            data TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+    ],
+))
+
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,63 @@
+"""The BookLore Sync core as the plugin sees it: the facade's use cases as the plain
+functions of `bookloresync/core`.
+
+Quick, local calls (counts, settings, session events) answer on the Lua thread; anything
+that may touch the network (sync, matching, Test Connection) is an async call that runs on
+the bridge's worker and answers through a Lua callback, so the UI never waits on HTTP.
+Created once per process, like KOReader's own start-up; that is also when a session a
+crash left open is finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from bridge.api import CoreCall
+from python_core.facade import BookLoreSync
+
+log = logging.getLogger("booklore_sync.bridge")
+
+
+class BookLoreCore:
+    """A CoreProvider over one settings directory's database."""
+
+    def __init__(self, settings_dir: str | os.PathLike):
+        self.facade = BookLoreSync(settings_dir)
+        recovered = self.facade.recover_reading()
+        if recovered.get("recovered"):
+            log.info("recovered an interrupted reading session (saved=%s)", recovered.get("saved"))
+
+    def sync_calls(self) -> Mapping[str, CoreCall]:
+        f = self.facade
+        return {
+            "queue_counts": f.queue_counts,
+            "view_details": f.view_details,
+            "clear_pending": lambda kinds=None: f.clear_pending(list(kinds or [])),
+            "clear_cache": f.clear_cache,
+            "get_settings": f.get_settings,
+            "set_setting": f.set_setting,
+            "start_reading": f.start_reading,
+            "page_turned": f.page_turned,
+            "finish_reading": f.finish_reading,
+        }
+
+    def async_calls(self) -> Mapping[str, CoreCall]:
+        f = self.facade
+        return {
+            "sync_pending": lambda options=None: f.sync_pending(**_flags(options)),
+            "match_unmatched": lambda options=None: f.match_unmatched(
+                online=_flags(options)["online"]),
+            "test_connection": lambda options=None: f.test_connection(),
+        }
+
+    def close(self) -> None:
+        self.facade.close()
+
+
+def _flags(options: Any) -> dict[str, bool]:
+    options = options if isinstance(options, dict) else {}
+    return {"online": bool(options.get("online", True)),
+            "interactive": bool(options.get("interactive", False))}

@@ -1,0 +1,149 @@
+--[[--
+The Tools → BookLore Sync menu tree (product.md §9). Every label, checkmark and greyed
+state is a function, evaluated each time the menu is drawn, so it always shows the
+current queue and settings. Values entered here go to the core, which validates them and
+answers with the message to show.
+]]
+
+local MultiInputDialog = require("ui/widget/multiinputdialog")
+local UIManager = require("ui/uimanager")
+local _ = require("gettext")
+local T = require("ffi/util").template
+
+local Manage = require("bookloresync/manage")
+
+local Menu = {}
+
+Menu.invalidate = Manage.invalidate
+
+local function save(plugin, core, key, value, touchmenu)
+    local result = core.set_setting(key, value)
+    if not result.ok then plugin:toast(result.message, 5) end
+    if touchmenu then touchmenu:updateItems() end
+    return result.ok
+end
+
+local function toggle(plugin, core, key, label)
+    return {
+        text = label,
+        checked_func = function() return plugin:setting(key) end,
+        callback = function(touchmenu)
+            save(plugin, core, key, not plugin:setting(key), touchmenu)
+        end,
+    }
+end
+
+local function numberInput(plugin, core, key, label, hint)
+    return {
+        text_func = function() return T("%1: %2", label, plugin:setting(key)) end,
+        keep_menu_open = true,
+        tap_input_func = function()
+            return {
+                title = label, input = tostring(plugin:setting(key)), input_type = "number",
+                input_hint = hint,
+                callback = function(input) save(plugin, core, key, input) end,
+            }
+        end,
+    }
+end
+
+-- Username and masked password in one dialog, as KOReader's own sync plugins do.
+local function accountDialog(plugin, core, title, user_key, password_key)
+    local dialog
+    dialog = MultiInputDialog:new{
+        title = title,
+        fields = {
+            { text = plugin:setting(user_key) or "", hint = _("Username") },
+            { text = "", hint = _("Password (unchanged if empty)"), text_type = "password" },
+        },
+        buttons = {{
+            { text = _("Cancel"), id = "close", callback = function() UIManager:close(dialog) end },
+            { text = _("Save"), is_enter_default = true, callback = function()
+                local fields = dialog:getFields()
+                UIManager:close(dialog)
+                if save(plugin, core, user_key, fields[1]) and fields[2] ~= "" then
+                    save(plugin, core, password_key, fields[2])
+                end
+                Menu.invalidate()
+            end },
+        }},
+    }
+    UIManager:show(dialog)
+end
+
+local function serverAndAccounts(plugin, core)
+    return {
+        {
+            text_func = function()
+                local url = plugin:setting("server_url")
+                return url ~= "" and T(_("Server: %1"), url) or _("Server: not set")
+            end,
+            keep_menu_open = true,
+            tap_input_func = function()
+                return {
+                    title = _("BookLore server URL"), input = plugin:setting("server_url"),
+                    input_hint = "https://books.example.org",
+                    callback = function(input) save(plugin, core, "server_url", input) end,
+                }
+            end,
+        },
+        { text = _("KOReader account"), keep_menu_open = true, callback = function()
+            accountDialog(plugin, core, _("KOReader sync account"), "username", "password")
+        end },
+        { text = _("BookLore account"), keep_menu_open = true, callback = function()
+            accountDialog(plugin, core, _("BookLore account"), "booklore_username",
+                          "booklore_password")
+        end },
+        { text = _("Test Connection"), keep_menu_open = true, callback = function()
+            Menu.testConnection(plugin, core)
+        end },
+    }
+end
+
+local function detectionMode(plugin, core, mode, label)
+    return {
+        text = label, radio = true,
+        checked_func = function() return plugin:setting("detection_mode") == mode end,
+        callback = function(touchmenu) save(plugin, core, "detection_mode", mode, touchmenu) end,
+    }
+end
+
+local function sessionTracking(plugin, core)
+    return {
+        toggle(plugin, core, "tracking_enabled", _("Track reading sessions")),
+        { text = _("Detection mode"), sub_item_table = {
+            detectionMode(plugin, core, "duration", _("Duration (and at least one page turned)")),
+            detectionMode(plugin, core, "pages", _("Pages read")),
+        } },
+        numberInput(plugin, core, "min_duration", _("Minimum duration (seconds)"), "30"),
+        numberInput(plugin, core, "min_pages", _("Minimum pages"), "5"),
+        numberInput(plugin, core, "progress_decimals", _("Progress decimal places"), "0–5"),
+    }
+end
+
+function Menu.testConnection(plugin, core)
+    plugin:toast(_("Testing connection…"), 2)
+    core.test_connection({}, function(result)
+        Menu.invalidate()
+        plugin:showMessage(result.text or result.message)
+    end)
+end
+
+function Menu.build(plugin, core)
+    return {
+        text = _("BookLore Sync"),
+        sorting_hint = "tools",
+        sub_item_table = {
+            { text = _("Sync Now"), callback = function() plugin:runSync(true, "manual") end },
+            { text = _("Settings"), sub_item_table = {
+                { text = _("Server and accounts"), sub_item_table = serverAndAccounts(plugin, core) },
+                { text = _("Session tracking"), sub_item_table = sessionTracking(plugin, core) },
+                toggle(plugin, core, "manual_sync_only", _("Manual Sync Only")),
+                toggle(plugin, core, "silent_mode", _("Silent mode")),
+                { text = _("Manage Sessions"), sub_item_table = Manage.items(plugin, core) },
+            } },
+        },
+    }
+end
+
+return Menu

@@ -1,0 +1,182 @@
+--[[--
+BookLore Sync: records reading sessions, ratings and highlights in KOReader and uploads
+them to a BookLore server, offline first.
+
+This file is deliberately thin. It registers the menu and the dispatcher actions, gathers
+plain values from KOReader objects when events arrive, hands them to the core
+(`bookloresync/core`, provided by the host), and renders what the core answers. The
+queue, validation, fingerprints and every network request live in the core; network
+work never runs on this thread, its results come back through UIManager.
+]]
+
+local Dispatcher = require("dispatcher")
+local InfoMessage = require("ui/widget/infomessage")
+local NetworkMgr = require("ui/network/manager")
+local UIManager = require("ui/uimanager")
+local WidgetContainer = require("ui/widget/container/widgetcontainer")
+local logger = require("logger")
+local _ = require("gettext")
+
+local core = require("bookloresync/core")
+local Menu = require("bookloresync/menu")
+local Reading = require("bookloresync/reading")
+
+local BookLoreSync = WidgetContainer:extend{
+    name = "bookloresync",
+    is_doc_only = false,
+}
+
+local TOAST_SECONDS = 3
+local RESUME_SYNC_DELAY = 15       -- seconds for Wi-Fi to come back after wake-up
+local RESUME_SYNC_INTERVAL = 300   -- at most one resume sync per 5 minutes
+
+-- Class-level: survives the switch from one book (ReaderUI) to the next.
+BookLoreSync.sync_waiting_for_network = false
+BookLoreSync.last_resume_sync = nil
+
+function BookLoreSync:init()
+    self.reading = Reading:new(self.ui, core)
+    self.resume_sync_task = function() self:runSync(false, "resume") end
+    self:onDispatcherRegisterActions()
+    self.ui.menu:registerToMainMenu(self)
+end
+
+function BookLoreSync:onDispatcherRegisterActions()
+    Dispatcher:registerAction("booklore_sync_pending", {
+        category = "none", event = "SyncBooklorePending",
+        title = _("BookLore Sync: sync pending"), general = true,
+    })
+    Dispatcher:registerAction("booklore_toggle_tracking", {
+        category = "none", event = "BookloreToggleTracking",
+        title = _("BookLore Sync: toggle session tracking"), general = true,
+    })
+    Dispatcher:registerAction("booklore_toggle_manual_sync", {
+        category = "none", event = "BookloreToggleManualSync",
+        title = _("BookLore Sync: toggle manual sync only"), general = true,
+    })
+    Dispatcher:registerAction("booklore_test_connection", {
+        category = "none", event = "BookloreTestConnection",
+        title = _("BookLore Sync: test connection"), general = true, separator = true,
+    })
+end
+
+function BookLoreSync:addToMainMenu(menu_items)
+    menu_items.bookloresync = Menu.build(self, core)
+end
+
+-- Settings, read fresh from the core (the menu's checkmarks and the triggers use them).
+function BookLoreSync:setting(key)
+    local result = core.get_settings()
+    return result.ok and result.settings[key]
+end
+
+function BookLoreSync:toast(text, timeout)
+    UIManager:show(InfoMessage:new{ text = text, timeout = timeout or TOAST_SECONDS })
+end
+
+-- A message that stays until the reader taps it away.
+function BookLoreSync:showMessage(text)
+    UIManager:show(InfoMessage:new{ text = text })
+end
+
+-- The one sync entry point. `interactive`: a person asked (summary toast); otherwise
+-- silent unless the core says the reader must act.
+function BookLoreSync:runSync(interactive, reason)
+    local online = NetworkMgr:isOnline()
+    if not online and not interactive then
+        BookLoreSync.sync_waiting_for_network = true
+        return
+    end
+    core.sync_pending({ online = online, interactive = interactive, reason = reason },
+        function(report) self:onSyncFinished(report, interactive) end)
+end
+
+function BookLoreSync:onSyncFinished(report, interactive)
+    Menu.invalidate()
+    if report.status == "offline" then
+        BookLoreSync.sync_waiting_for_network = true
+    end
+    local silent = self:setting("silent_mode")
+    if interactive or (report.needs_attention and not silent) then
+        self:toast(report.summary or report.message or _("Sync failed"))
+    end
+    logger.info("BookLoreSync: sync", report.status, report.summary)
+end
+
+function BookLoreSync:onMatchFinished(result)
+    self:toast(result.summary or result.message, 5)
+end
+
+function BookLoreSync:onSyncBooklorePending()
+    self:runSync(true, "dispatcher")
+    return true
+end
+
+function BookLoreSync:onBookloreToggleTracking()
+    local on = not self:setting("tracking_enabled")
+    core.set_setting("tracking_enabled", on)
+    self:toast(on and _("Session tracking on") or _("Session tracking off"))
+    return true
+end
+
+function BookLoreSync:onBookloreToggleManualSync()
+    local on = not self:setting("manual_sync_only")
+    core.set_setting("manual_sync_only", on)
+    self:toast(on and _("Manual sync only: on") or _("Manual sync only: off"))
+    return true
+end
+
+function BookLoreSync:onBookloreTestConnection()
+    Menu.testConnection(self, core)
+    return true
+end
+
+function BookLoreSync:onReaderReady()
+    self.reading:start("open")
+end
+
+function BookLoreSync:onPageUpdate(page)
+    self.reading:pageTurned(page)
+end
+
+function BookLoreSync:onCloseDocument()
+    self:finishReading("close")
+end
+
+function BookLoreSync:onSuspend()
+    self:finishReading("suspend")
+end
+
+function BookLoreSync:onResume()
+    if self.ui.document then self.reading:start("resume") end
+    local now = os.time()
+    local last = BookLoreSync.last_resume_sync
+    if last and now - last < RESUME_SYNC_INTERVAL then return end
+    BookLoreSync.last_resume_sync = now
+    UIManager:unschedule(self.resume_sync_task)
+    UIManager:scheduleIn(RESUME_SYNC_DELAY, self.resume_sync_task)
+end
+
+function BookLoreSync:onNetworkConnected()
+    if BookLoreSync.sync_waiting_for_network then
+        BookLoreSync.sync_waiting_for_network = false
+        self:runSync(false, "network")
+    end
+end
+
+-- A session ends: hand it to the core, say what it says, and sync unless manual-only.
+function BookLoreSync:finishReading(reason)
+    local result = self.reading:finish(reason)
+    if not result then return end
+    Menu.invalidate()
+    if result.message then self:toast(result.message) end
+    if result.saved and not self:setting("manual_sync_only") then
+        self:runSync(false, "session_end")
+    end
+end
+
+function BookLoreSync:onCloseWidget()
+    UIManager:unschedule(self.resume_sync_task)
+end
+
+return BookLoreSync

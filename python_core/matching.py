@@ -1,0 +1,64 @@
+"""Match Unmatched Books, automatic part: ask the server about every unmatched book's
+fingerprint over one keep-alive connection, store each BookLore ID found (for every cached
+file with that fingerprint and every queued item), then upload what became uploadable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from python_core.errors import AuthError, BookLoreError, Unreachable
+from python_core.store import Database, book_cache, item_queues
+from python_core.sync import OFFLINE_TEXT, utc_now
+
+ASK_MANUAL = "No new matches found ({n} still unmatched).\n\nDo you want to manually match the books?"
+
+
+def match_unmatched(db: Database, make_client: Callable[[], Any]) -> dict[str, Any]:
+    books = book_cache.unmatched_books(db.connection())
+    if not books:
+        return {"matched": 0, "remaining": 0, "ask_manual": False,
+                "summary": "All books are matched"}
+    client = make_client()
+    try:
+        matched, problem = _ask_each(db, client, [b["book_hash"] for b in books])
+    finally:
+        client.close()
+    remaining = len(books) - matched
+    return {"matched": matched, "remaining": remaining,
+            "ask_manual": matched == 0 and remaining > 0 and problem is None,
+            "summary": _summary(matched, remaining, problem)}
+
+
+def _ask_each(db: Database, client, hashes: list[str]) -> tuple[int, str | None]:
+    matched = 0
+    for book_hash in hashes:
+        try:
+            book = client.book_by_hash(book_hash)
+        except Unreachable:
+            return matched, OFFLINE_TEXT
+        except AuthError as exc:
+            return matched, f"Book lookup refused: {exc}"
+        except BookLoreError:
+            continue  # this book stays unmatched; the next may work
+        if book is not None:
+            remember_match(db, book_hash, int(book["id"]), "hash")
+            matched += 1
+    return matched, None
+
+
+def remember_match(db: Database, book_hash: str, book_id: int, source: str) -> None:
+    """One transaction: the cache rows and every queued item of that fingerprint."""
+    with db.atomic() as tx:
+        book_cache.set_book_id(tx, book_hash, book_id, source, utc_now())
+        item_queues.assign_book_id(tx, book_hash, book_id)
+
+
+def _summary(matched: int, remaining: int, problem: str | None) -> str:
+    if problem:
+        return problem if not matched else f"Matched {matched} book(s). {problem}"
+    if matched == 0:
+        return ASK_MANUAL.format(n=remaining)
+    tail = f"; {remaining} still unmatched" if remaining else ""
+    return f"Matched {matched} book(s){tail}"

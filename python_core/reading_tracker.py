@@ -1,0 +1,111 @@
+"""The reading session in progress: begun at book open or wake-up, fed page turns, ended at
+close or suspend, and saved as it goes.
+
+The plugin sends plain event values (time, page, progress, location); everything that
+decides what a session is lives here and in `sessions.judge`. The state is written to
+`open_session` when it starts and at most once a minute while pages turn, so a crash or a
+dead battery loses at most a minute; the next start finishes such a session at its last
+recorded activity. A page turn after a longer idle gap than the cap ends the session at the
+previous turn and starts a new one, so a book left open overnight is two sessions, not one
+nine-hour session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from python_core.store import Database, open_session
+from python_core.sync import utc_now
+
+PERSIST_EVERY_SECONDS = 60
+
+
+class ReadingTracker:
+    """One device reads one book at a time; this holds that session."""
+
+    def __init__(self, db: Database, record: Callable[[dict], dict],
+                 idle_cap_seconds: Callable[[], float]):
+        self._db = db
+        self._record = record
+        self._idle_cap = idle_cap_seconds
+        self.state: dict[str, Any] | None = None
+        self._saved_at = 0.0
+
+    def start(self, book: dict[str, Any], event: dict[str, Any]) -> None:
+        """Begin a session; `book` is the resolved book entry, `event` the live position."""
+        now = float(event["time"])
+        self.state = {
+            "file_path": book["file_path"], "book_hash": book["book_hash"],
+            "book_id": book.get("book_id"), "title": book.get("title"),
+            "book_type": event.get("book_type"),
+            "start_time": now, "last_activity_time": now, "end_time": now,
+            "start_progress": event.get("progress"), "end_progress": event.get("progress"),
+            "start_location": _location(event), "end_location": _location(event),
+            "page": event.get("page"), "pages_read": 0,
+        }
+        self._persist(now)
+
+    def page_turned(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """Count a turn; returns the result of a session the idle cap just closed."""
+        if self.state is None:
+            return None
+        now = float(event["time"])
+        closed = None
+        if now - self.state["last_activity_time"] > self._idle_cap():
+            closed = self._split_after_idle(now)
+        if event.get("page") != self.state["page"]:
+            self.state["pages_read"] += 1
+        self._advance(event, now)
+        if now - self._saved_at >= PERSIST_EVERY_SECONDS:
+            self._persist(now)
+        return closed
+
+    def finish(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """End the session at `event` and hand it to the queue; None if none was open."""
+        if self.state is None:
+            return None
+        state, self.state = self.state, None
+        state["end_time"] = float(event["time"])
+        if event.get("progress") is not None:
+            state["end_progress"] = event["progress"]
+        state["end_location"] = _location(event) or state["end_location"]
+        return self._queue(state)
+
+    def recover(self) -> dict[str, Any] | None:
+        """Finish a session a crash left open, at its last recorded activity."""
+        state = open_session.load(self._db.connection())
+        if state is None or self.state is not None:
+            return None
+        state["end_time"] = state["last_activity_time"]
+        return self._queue(state)
+
+    def _split_after_idle(self, now: float) -> dict[str, Any]:
+        closed = dict(self.state, end_time=self.state["last_activity_time"])
+        result = self._queue(closed)
+        self.state = dict(closed, start_time=now, start_progress=closed["end_progress"],
+                          start_location=closed["end_location"], pages_read=0)
+        return result
+
+    def _advance(self, event: dict[str, Any], now: float) -> None:
+        self.state.update(page=event.get("page"), last_activity_time=now, end_time=now)
+        if event.get("progress") is not None:
+            self.state["end_progress"] = event["progress"]
+        self.state["end_location"] = _location(event) or self.state["end_location"]
+
+    def _queue(self, state: dict[str, Any]) -> dict[str, Any]:
+        result = self._record(state)
+        if result.get("ok"):
+            with self._db.atomic() as tx:
+                open_session.drop(tx)
+        return result
+
+    def _persist(self, now: float) -> None:
+        with self._db.atomic() as tx:
+            open_session.save(tx, self.state, utc_now())
+        self._saved_at = now
+
+
+def _location(event: dict[str, Any]) -> str | None:
+    value = event.get("location", event.get("page"))
+    return None if value is None else str(value)
