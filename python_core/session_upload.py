@@ -55,6 +55,7 @@ class SessionUploader:
 
     def _upload_book(self, book_id: int, book_type: str) -> None:
         last_id = 0
+        kind = sessions.server_book_type(book_type)
         while True:
             rows = session_queue.next_chunk(
                 self.db.connection(), book_id, book_type, last_id, BATCH_LIMIT)
@@ -62,63 +63,79 @@ class SessionUploader:
                 return
             last_id = rows[-1]["id"]
             self.keepalive()
+            uploads = self._prepare(rows)
+            if not uploads:
+                continue
             if self._batch_supported() is False:
-                self._send_singly(book_id, book_type, rows)
+                self._send_singly(book_id, kind, uploads)
             else:
-                self._send_batch(book_id, book_type, rows)
+                self._send_batch(book_id, kind, uploads)
+
+    def _prepare(self, rows: Sequence) -> list[tuple[int, dict]]:
+        """(row id, request item) per row. A row whose stored values cannot even be turned
+        into a request (a corrupt time, say) fails on its own: one bad row never stops
+        the queue."""
+        uploads = []
+        for row in rows:
+            try:
+                uploads.append((row["id"], sessions.upload_item(row, self.decimals)))
+            except (TypeError, ValueError) as exc:
+                with self.db.atomic() as tx:
+                    session_queue.record_failure(
+                        tx, [row["id"]], f"Stored session is invalid: {exc}", unconfirmed=False)
+                self.report.failed["sessions"] += 1
+                self.report.note(f"A stored session is invalid and was not sent: {exc}")
+        return uploads
 
     def _batch_supported(self) -> bool | None:
         return config_tables.batch_capability(self.db.connection(), self.server_url)
 
-    def _send_batch(self, book_id: int, book_type: str, rows: Sequence) -> None:
-        ids = [row["id"] for row in rows]
-        items = [sessions.upload_item(row, self.decimals) for row in rows]
+    def _send_batch(self, book_id: int, kind: str, uploads: Sequence[tuple[int, dict]]) -> None:
+        ids = [row_id for row_id, _item in uploads]
         self._mark_sending(ids)
         try:
             self.report.requests += 1
-            self.client.post_session_batch(book_id, sessions.server_book_type(book_type), items)
+            self.client.post_session_batch(book_id, kind, [item for _id, item in uploads])
         except BookLoreError as exc:
             if not _worth_sending_singly(exc, self._batch_supported()):
                 self._failed(ids, exc)
                 return
             self._release(ids)
             if exc.status == 400:
-                self._send_singly(book_id, book_type, rows)
+                self._send_singly(book_id, kind, uploads)
             else:
-                self._probe_singly(book_id, book_type, rows, exc)
+                self._probe_singly(book_id, kind, uploads, exc)
         else:
             self._succeeded(ids)
             if self._batch_supported() is None:
                 self._remember_batch(True)
 
-    def _probe_singly(self, book_id: int, book_type: str, rows: Sequence,
+    def _probe_singly(self, book_id: int, kind: str, uploads: Sequence[tuple[int, dict]],
                       batch_error: BookLoreError) -> None:
         """The batch looked unsupported: a first single POST tells "no endpoint" from
         "this book or account is refused", without sending the whole chunk twice."""
-        first = self._send_one(book_id, book_type, rows[0])
+        first = self._send_one(book_id, kind, *uploads[0])
         if first is None:
             if _signals_missing_endpoint(batch_error):
                 self._remember_batch(False)
-            self._send_singly(book_id, book_type, rows[1:])
-        elif rest := [row["id"] for row in rows[1:]]:
+            self._send_singly(book_id, kind, uploads[1:])
+        elif rest := [row_id for row_id, _item in uploads[1:]]:
             self._failed(rest, batch_error)
 
-    def _send_singly(self, book_id: int, book_type: str, rows: Sequence) -> None:
-        for row in rows:
-            self._send_one(book_id, book_type, row)
+    def _send_singly(self, book_id: int, kind: str, uploads: Sequence[tuple[int, dict]]) -> None:
+        for row_id, item in uploads:
+            self._send_one(book_id, kind, row_id, item)
 
-    def _send_one(self, book_id: int, book_type: str, row) -> BookLoreError | None:
+    def _send_one(self, book_id: int, kind: str, row_id: int, item: dict) -> BookLoreError | None:
         """POST one session; returns the error it failed with, None on success."""
-        self._mark_sending([row["id"]])
+        self._mark_sending([row_id])
         try:
             self.report.requests += 1
-            self.client.post_session(
-                book_id, sessions.server_book_type(book_type),
-                sessions.upload_item(row, self.decimals))
+            self.client.post_session(book_id, kind, item)
         except BookLoreError as exc:
-            self._failed([row["id"]], exc)
+            self._failed([row_id], exc)
             return exc
-        self._succeeded([row["id"]])
+        self._succeeded([row_id])
         return None
 
     def _mark_sending(self, ids: Sequence[int]) -> None:

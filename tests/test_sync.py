@@ -401,3 +401,17 @@ def test_not_configured_is_reported_not_failed(tmp_path):
     assert report["status"] == "not_configured" and "server URL" in report["summary"]
     assert retry_counts(core) == [0]
     core.close()
+
+
+def test_a_corrupt_stored_session_fails_alone_and_the_rest_upload(core, httpserver):
+    queue_sessions(core, 3, book_id=7)
+    core.db.connection().execute(
+        "UPDATE pending_sessions SET start_time = '2026-13-45T99:00:00Z' WHERE id = 2")
+    sent = []
+    httpserver.expect_request(BATCH, method="POST").respond_with_handler(batch_recorder(sent))
+    report = core.sync_pending()
+    assert report["synced"]["sessions"] == 2 and report["failed"]["sessions"] == 1
+    row = core.db.connection().execute(
+        "SELECT id, retry_count, last_error FROM pending_sessions").fetchone()
+    assert row["id"] == 2 and row["retry_count"] == 1
+    assert row["last_error"].startswith("Stored session is invalid")

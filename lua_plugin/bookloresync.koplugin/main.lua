@@ -80,8 +80,10 @@ function BookLoreSync:showMessage(text)
 end
 
 -- The one sync entry point. `interactive`: a person asked (summary toast); otherwise
--- silent unless the core says the reader must act.
+-- an automatic trigger: silent unless the core says the reader must act, and never in
+-- Manual Sync Only mode.
 function BookLoreSync:runSync(interactive, reason)
+    if not interactive and self:setting("manual_sync_only") then return end
     local online = NetworkMgr:isOnline()
     if not online and not interactive then
         BookLoreSync.sync_waiting_for_network = true
@@ -170,9 +172,7 @@ function BookLoreSync:finishReading(reason)
     if not result then return end
     Menu.invalidate()
     if result.message then self:toast(result.message) end
-    if result.saved and not self:setting("manual_sync_only") then
-        self:runSync(false, "session_end")
-    end
+    if result.saved then self:runSync(false, "session_end") end
 end
 
 function BookLoreSync:onCloseWidget()
