@@ -104,6 +104,17 @@ class HeadlessHost:
             if self._own_core is not None:
                 self._own_core.close()
 
+    def crash(self) -> None:
+        """The device dies (battery, kill): no CloseDocument, no flush, nothing more runs.
+        The database keeps only what was already committed."""
+        if self._closed:
+            return
+        self._closed = True
+        self._inbox.close(timeout=0)
+        self._capture.detach()
+        if self._own_core is not None:
+            self._own_core.close()
+
     # Device and clock ----------------------------------------------------------
 
     def now(self) -> float:

@@ -32,7 +32,8 @@ function MultiInputDialog:describe()
     description.input = nil
     description.fields = {}
     for i, field in ipairs(self.fields or {}) do
-        description.fields[i] = { text = self._values[i], hint = field.hint, description = field.description }
+        description.fields[i] = { text = self._values[i], hint = field.hint,
+                                  description = field.description, text_type = field.text_type }
     end
     return description
 end
