@@ -42,6 +42,7 @@ class BookLoreCore:
             "start_reading": f.start_reading,
             "page_turned": f.page_turned,
             "finish_reading": f.finish_reading,
+            "manual_match_next": f.next_unmatched_book,
         }
 
     def async_calls(self) -> Mapping[str, CoreCall]:
@@ -51,6 +52,11 @@ class BookLoreCore:
             "match_unmatched": lambda options=None: f.match_unmatched(
                 online=_flags(options)["online"]),
             "test_connection": lambda options=None: f.test_connection(),
+            "identify_book": f.identify_book,
+            "manual_match_search": lambda options=None: f.search_matches(
+                _text(options, "query"), online=_flags(options)["online"]),
+            "manual_match_confirm": lambda options=None: f.confirm_match(
+                options if isinstance(options, dict) else {}, online=_flags(options)["online"]),
         }
 
     def close(self) -> None:
@@ -61,3 +67,8 @@ def _flags(options: Any) -> dict[str, bool]:
     options = options if isinstance(options, dict) else {}
     return {"online": bool(options.get("online", True)),
             "interactive": bool(options.get("interactive", False))}
+
+
+def _text(options: Any, key: str) -> str:
+    value = options.get(key) if isinstance(options, dict) else None
+    return value if isinstance(value, str) else ""

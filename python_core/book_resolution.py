@@ -17,6 +17,7 @@ from python_core.sync_report import Offline, SyncReport
 
 log = logging.getLogger("booklore_sync.sync")
 
+CHECK_ACCOUNT = "Check the KOReader account under Settings → Server and accounts."
 NO_MATCH = "No match found based on hash.\nDoes this book exist in your BookLore library?"
 
 
@@ -24,23 +25,23 @@ def resolve_queued(db: Database, client, report: SyncReport, now: Callable[[], s
     """Give every queued item whose book is known locally or on the server its book ID."""
     conn = db.connection()
     unresolved = item_queues.unresolved_hashes(conn)
-    still_unknown = 0
     for book_hash in unresolved:
         book_id = book_cache.known_book_id(conn, book_hash)
         if book_id is None:
             try:
                 book_id = _ask_server(db, client, book_hash, report)
             except AuthError as exc:  # every further lookup would be refused the same way
-                report.note(f"Book lookup refused: {exc}")
+                report.note(f"Book lookup refused: {exc}. {CHECK_ACCOUNT}")
+                report.needs_attention = True
                 break
         if book_id is None:
-            still_unknown += 1
             continue
         with db.atomic() as tx:
             item_queues.assign_book_id(tx, book_hash, book_id)
             book_cache.set_book_id(tx, book_hash, book_id, "hash", now())
         report.resolved_books += 1
-    if still_unknown:
+    still_unknown = len(unresolved) - report.resolved_books
+    if still_unknown and not report.needs_attention:
         report.note(f"{still_unknown} book(s) not matched on the server yet; their items wait")
 
 

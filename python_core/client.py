@@ -129,6 +129,10 @@ class BookLoreClient:
         reply = self._auth.request("GET", "/api/v1/books/search", params=params)
         return [book for book in self._json(reply, list) if isinstance(book, dict)]
 
+    def get_book(self, book_id: int) -> dict:
+        """The Book DTO (§2.9); its `metadata` holds title and authors."""
+        return self._json(self._auth.request("GET", f"/api/v1/books/{int(book_id)}"), dict)
+
     def put_rating(self, book_id: int, rating: int) -> None:
         reply = self._auth.request("PUT", "/api/v1/books/personal-rating",
                                    payload={"ids": [book_id], "rating": rating})

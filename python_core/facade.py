@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any
 
-from python_core import connection_check, matching
+from python_core import book_identity, connection_check, manual_matching, matching
 from python_core import sessions as session_rules
 from python_core.book_entry import book_entry, session_row
 from python_core.reading_tracker import ReadingTracker
@@ -123,6 +123,14 @@ class BookLoreSync:
             "book_hash", "book_id", "title", "isbn13", "isbn10")}}
 
     @use_case
+    def identify_book(self, book: dict[str, Any]) -> dict[str, Any]:
+        """Background lookup of the opened book's BookLore ID (cache, hash, exact ISBN)."""
+        current = self.settings()
+        if not current["server_url"] or not book.get("online", True):
+            return {"book_id": None, "message": None}
+        return book_identity.identify(self.db, current, lambda: self.make_client(current), book)
+
+    @use_case
     def page_turned(self, event: dict[str, Any]) -> dict[str, Any]:
         return {"closed": self.reading.page_turned(event)}
 
@@ -163,9 +171,28 @@ class BookLoreSync:
         current = self.settings()
         result = matching.match_unmatched(self.db, lambda: self.make_client(current))
         if result["matched"]:
-            report = run_sync(self.db, current, lambda: self.make_client(current))
+            report = run_sync(self.db, current, lambda: self.make_client(current),
+                              resolve_books=False)
             result["synced"] = report.synced
         return result
+
+    @use_case
+    def next_unmatched_book(self, after: int | None = None) -> dict[str, Any]:
+        """Manual matching: the unmatched book after position `after` (local, no network)."""
+        return manual_matching.next_book(self.db, after)
+
+    @use_case
+    def search_matches(self, query: str, online: bool = True) -> dict[str, Any]:
+        """Manual matching: up to five BookLore books for a title, with author and score."""
+        current = self.settings()
+        return manual_matching.search(lambda: self.make_client(current), query, online)
+
+    @use_case
+    def confirm_match(self, choice: dict[str, Any], online: bool = True) -> dict[str, Any]:
+        """Manual matching: store {book_hash, book_id, title} and upload that book's items."""
+        current = self.settings()
+        return manual_matching.confirm(self.db, current, lambda: self.make_client(current),
+                                       choice, online)
 
     @use_case
     def test_connection(self) -> dict[str, Any]:

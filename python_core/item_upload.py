@@ -53,7 +53,10 @@ def _attempt(db: Database, report: SyncReport, kind: str, item_id: int, send) ->
             item_queues.record_item_failure(tx, kind, item_id, str(exc))
         report.failed[kind] += 1
         report.note(f"{kind.capitalize()[:-1]} upload failed: {exc}")
-        return not isinstance(exc, AuthError)
+        if isinstance(exc, AuthError):
+            report.needs_attention = True
+            return False
+        return True
     report.synced[kind] += 1
     return True
 

@@ -23,6 +23,7 @@ from python_core import sessions
 from python_core.errors import (
     AuthError, BadResponse, BookLoreError, ResponseLost, ServerError, Unreachable,
 )
+from python_core.book_resolution import CHECK_ACCOUNT
 from python_core.store import Database, config_tables, session_queue
 from python_core.sync_report import Offline, SyncReport
 
@@ -161,7 +162,8 @@ class SessionUploader:
         self.report.failed["sessions"] += len(ids)
         self.report.note(f"Session upload failed: {exc}")
         if isinstance(exc, AuthError):
-            raise StopPhase(f"Session upload refused: {exc}")
+            self.report.needs_attention = True
+            raise StopPhase(f"Session upload refused: {exc}. {CHECK_ACCOUNT}")
         if lost:
             self.report.unconfirmed += len(ids)
             self.lost_in_a_row += 1

@@ -30,8 +30,12 @@ def utc_now() -> str:
 
 
 def run_sync(db: Database, settings: dict[str, Any], make_client: Callable[[], Any], *,
-             online: bool = True, checkpoint: Callable[[str], None] | None = None) -> SyncReport:
-    """Sync everything queued; never raises for server or network trouble."""
+             online: bool = True, checkpoint: Callable[[str], None] | None = None,
+             resolve_books: bool = True) -> SyncReport:
+    """Sync everything queued; never raises for server or network trouble.
+
+    `resolve_books=False` skips asking the server about unresolved books: for callers
+    (matching) that have just asked it themselves."""
     report = SyncReport()
     with single_flight(db) as lease:
         if lease is None:
@@ -47,7 +51,8 @@ def run_sync(db: Database, settings: dict[str, Any], make_client: Callable[[], A
             return report
         client = make_client()
         try:
-            _phases(db, settings, client, report, checkpoint or (lambda step: None), lease)
+            _phases(db, settings, client, report, checkpoint or (lambda step: None), lease,
+                    resolve_books)
         except Offline as exc:
             report.status = "offline"
             report.note(f"{OFFLINE_TEXT}: {exc}")
@@ -73,8 +78,10 @@ def _ready(settings: dict[str, Any], report: SyncReport, online: bool) -> bool:
     return True
 
 
-def _phases(db, settings, client, report: SyncReport, checkpoint, lease) -> None:
-    book_resolution.resolve_queued(db, client, report, utc_now)
+def _phases(db, settings, client, report: SyncReport, checkpoint, lease,
+            resolve_books: bool = True) -> None:
+    if resolve_books:
+        book_resolution.resolve_queued(db, client, report, utc_now)
     checkpoint("resolved")
     if settings["booklore_username"]:
         item_upload.upload_ratings(db, client, report, utc_now)

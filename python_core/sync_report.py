@@ -22,6 +22,8 @@ class SyncReport:
     resolved_books: int = 0
     unconfirmed: int = 0
     requests: int = 0
+    #: The reader must act (an account was refused): automatic syncs speak up only then.
+    needs_attention: bool = False
 
     def note(self, message: str) -> None:
         if message not in self.messages:

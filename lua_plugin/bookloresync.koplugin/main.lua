@@ -18,6 +18,7 @@ local logger = require("logger")
 local _ = require("gettext")
 
 local core = require("bookloresync/core")
+local Matching = require("bookloresync/matching")
 local Menu = require("bookloresync/menu")
 local Reading = require("bookloresync/reading")
 
@@ -106,7 +107,7 @@ function BookLoreSync:onSyncFinished(report, interactive)
 end
 
 function BookLoreSync:onMatchFinished(result)
-    self:toast(result.summary or result.message, 5)
+    Matching.afterAutomatic(self, core, result)
 end
 
 function BookLoreSync:onSyncBooklorePending()
@@ -134,7 +135,15 @@ function BookLoreSync:onBookloreTestConnection()
 end
 
 function BookLoreSync:onReaderReady()
-    self.reading:start("open")
+    local book = self.reading:start("open")
+    if book and book.ok and book.book_hash and not book.book_id and NetworkMgr:isOnline() then
+        -- In the background: opening a book never waits for the server.
+        core.identify_book({ book_hash = book.book_hash, isbn13 = book.isbn13,
+                             isbn10 = book.isbn10 }, function(result)
+            Menu.invalidate()
+            if result.message then self:toast(result.message, 5) end
+        end)
+    end
 end
 
 function BookLoreSync:onPageUpdate(page)

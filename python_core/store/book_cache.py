@@ -42,6 +42,14 @@ UNMATCHED_BOOKS = """
     SELECT book_hash, min(file_path) AS file_path, max(title) AS title, max(author) AS author,
            max(isbn13) AS isbn13, max(isbn10) AS isbn10
     FROM book_cache GROUP BY book_hash HAVING max(book_id) IS NULL ORDER BY min(id)"""
+NEXT_UNMATCHED = """
+    SELECT min(id) AS position, book_hash, min(file_path) AS file_path, max(title) AS title,
+           max(author) AS author
+    FROM book_cache GROUP BY book_hash HAVING max(book_id) IS NULL AND min(id) > ?
+    ORDER BY min(id) LIMIT 1"""
+COUNT_UNMATCHED_AFTER = """
+    SELECT count(*) FROM (SELECT 1 FROM book_cache GROUP BY book_hash
+                          HAVING max(book_id) IS NULL AND min(id) > ?)"""
 CLEAR_CACHE = "DELETE FROM book_cache"
 
 
@@ -86,5 +94,28 @@ def unmatched_books(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute(UNMATCHED_BOOKS).fetchall()
 
 
+def next_unmatched(conn: sqlite3.Connection, after: int) -> tuple[sqlite3.Row | None, int]:
+    """The first unmatched book whose `position` (its oldest row id) is past `after`, and
+    how many unmatched books come after it."""
+    row = conn.execute(NEXT_UNMATCHED, (after,)).fetchone()
+    if row is None:
+        return None, 0
+    return row, conn.execute(COUNT_UNMATCHED_AFTER, (row["position"],)).fetchone()[0]
+
+
 def clear(conn: sqlite3.Connection) -> int:
     return conn.execute(CLEAR_CACHE).rowcount
+
+
+TOLD = "SELECT 1 FROM no_match_told WHERE book_hash = ?"
+REMEMBER_TOLD = """
+    INSERT INTO no_match_told (book_hash, told_at) VALUES (?, ?)
+    ON CONFLICT (book_hash) DO NOTHING"""
+
+
+def first_time_told(conn: sqlite3.Connection, book_hash: str, now: str) -> bool:
+    """True the first time a reader is told this book has no match; records it."""
+    if conn.execute(TOLD, (book_hash,)).fetchone() is not None:
+        return False
+    conn.execute(REMEMBER_TOLD, (book_hash, now))
+    return True

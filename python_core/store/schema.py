@@ -126,12 +126,15 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
 ]
 
 MIGRATIONS.append((
-    "open reading session, persisted while it runs",
+    "open reading session; which unmatched books the reader was told about",
     [
         """CREATE TABLE open_session (
             slot INTEGER PRIMARY KEY CHECK (slot = 1),
             data TEXT NOT NULL,
             updated_at TEXT NOT NULL)""",
+        f"""CREATE TABLE no_match_told (
+            book_hash {_HASH} PRIMARY KEY,
+            told_at TEXT NOT NULL)""",
     ],
 ))
 

@@ -1,0 +1,164 @@
+--[[--
+Match Unmatched Books, after the automatic pass: the question whether to match by hand,
+then the walk through the unmatched books, one screen per book.
+
+The core decides everything (which book is next, what to search for, the results, what
+a confirmed match stores and uploads); this module shows it and forwards the reader's
+taps. Searches and confirmations are async core calls: the reader keeps a responsive
+screen while they run, and their answers arrive through UIManager.
+]]
+
+local ButtonDialog = require("ui/widget/buttondialog")
+local ConfirmBox = require("ui/widget/confirmbox")
+local InfoMessage = require("ui/widget/infomessage")
+local Menu = require("ui/widget/menu")
+local NetworkMgr = require("ui/network/manager")
+local UIManager = require("ui/uimanager")
+local _ = require("gettext")
+local T = require("ffi/util").template
+
+local Manage = require("bookloresync/manage")
+
+local Matching = {}
+
+local MESSAGE_SECONDS = 3
+
+-- One walk through the unmatched books; `position` is where the core should go on from.
+local Walk = {}
+Walk.__index = Walk
+
+--- What the automatic pass answered: ask about manual matching, or just say what happened.
+function Matching.afterAutomatic(plugin, core, result)
+    Manage.invalidate()
+    if not result.ask_manual then
+        plugin:toast(result.summary or result.message, 5)
+        return
+    end
+    UIManager:show(ConfirmBox:new{
+        text = result.summary,
+        ok_text = _("Yes"),
+        cancel_text = _("No"),
+        ok_callback = function() Matching.start(plugin, core) end,
+    })
+end
+
+function Matching.start(plugin, core)
+    local walk = setmetatable({ plugin = plugin, core = core, position = nil }, Walk)
+    walk:next()
+    return walk
+end
+
+function Walk:next()
+    local step = self.core.manual_match_next(self.position)
+    if not step.ok then return self:finish(step.message) end
+    if step.done then return self:finish(step.message) end
+    self.book, self.later = step.book, step.later
+    self.position = step.book.position
+    self:search()
+end
+
+function Walk:search()
+    local book = self.book
+    local waiting = InfoMessage:new{ text = T(_("Searching BookLore for “%1”…"), book.query) }
+    UIManager:show(waiting)
+    local function answered(result)
+        UIManager:close(waiting)
+        if self.stopped then return end
+        if result.ok and result.status == "found" then
+            self:showResults(result.results)
+        else
+            self:showProblem(result)
+        end
+    end
+    local started = self.core.manual_match_search(
+        { query = book.query, online = NetworkMgr:isOnline() }, answered)
+    if not started.ok then answered(started) end  -- refused before it began
+end
+
+function Walk:showResults(results)
+    local book, menu = self.book, nil
+    local items = {}
+    for i, found in ipairs(results) do
+        table.insert(items, {
+            text = found.author and T("%1 – %2", found.title, found.author) or found.title,
+            mandatory = T("%1%", found.score_percent),
+            callback = function() self:confirm(found) end,
+        })
+    end
+    table.insert(items, { text = _("Skip this book"), bold = true, callback = function() self:next() end })
+    table.insert(items, { text = _("Stop matching"), bold = true, callback = function() self:stop() end })
+    menu = Menu:new{
+        title = T(_("Match “%1”"), book.title),
+        subtitle = T(_("Searched for “%1” · unmatched books after this one: %2"),
+            book.query, self.later),
+        item_table = items,
+        covers_fullscreen = true,
+        is_borderless = true,
+        close_callback = function()   -- the close button or back key ends the walk
+            UIManager:close(menu)
+            self:stop()
+        end,
+    }
+    function menu:onMenuSelect(item)
+        UIManager:close(self)
+        item.callback()
+        return true
+    end
+    UIManager:show(menu)
+end
+
+-- No results, a failed search, a refused account, no network: say so, offer a way on.
+function Walk:showProblem(result)
+    local dialog
+    local function button(text, action)
+        return { text = text, callback = function()
+            UIManager:close(dialog)
+            action()
+        end }
+    end
+    local row = {}
+    if result.retry then table.insert(row, button(_("Retry"), function() self:search() end)) end
+    table.insert(row, button(_("Skip this book"), function() self:next() end))
+    table.insert(row, button(_("Stop matching"), function() self:stop() end))
+    dialog = ButtonDialog:new{
+        title = T(_("“%1”\n\n%2"), self.book.title, result.message or _("The search failed")),
+        buttons = { row },
+        tap_close_callback = function() self:stop() end,
+    }
+    UIManager:show(dialog)
+end
+
+-- The match is stored and the book's items uploaded by the core; then the next book.
+function Walk:confirm(found)
+    local waiting = InfoMessage:new{ text = T(_("Matching “%1”…"), self.book.title) }
+    UIManager:show(waiting)
+    local function answered(result)
+        UIManager:close(waiting)
+        Manage.invalidate()
+        UIManager:show(InfoMessage:new{
+            text = result.message,
+            timeout = MESSAGE_SECONDS,
+            dismiss_callback = function() self:next() end,
+        })
+    end
+    local started = self.core.manual_match_confirm({
+        book_hash = self.book.book_hash, book_id = found.book_id, title = found.title,
+        online = NetworkMgr:isOnline(),
+    }, answered)
+    if not started.ok then answered(started) end
+end
+
+function Walk:stop()
+    if self.stopped then return end
+    self.stopped = true
+    Manage.invalidate()
+    self.plugin:toast(_("Matching stopped"))
+end
+
+function Walk:finish(message)
+    self.stopped = true
+    Manage.invalidate()
+    self.plugin:toast(message, 5)
+end
+
+return Matching

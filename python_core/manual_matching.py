@@ -1,0 +1,143 @@
+"""Match Unmatched Books, manual part: the walk through the books the automatic pass
+could not match, one at a time.
+
+The walk holds no state here. Each unmatched book has a `position` (the id of its oldest
+cache row, which never changes), and the plugin asks for the next book after the one it
+just showed, so skipped books stay unmatched and a book matched meanwhile (by a sync) is
+left out. A book is searched by its title, or by its file name when it has none; up to
+five results are offered with their author and score. A confirmed choice is stored like
+an automatic match (cache rows and queued items of that fingerprint, in place) and that
+book's queued items are uploaded at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from python_core.errors import AuthError, BookLoreError, Unreachable
+from python_core.fingerprint import is_fingerprint
+from python_core.matching import remember_match
+from python_core.store import Database, book_cache
+from python_core.sync import OFFLINE_TEXT, run_sync
+
+RESULT_LIMIT = 5
+NO_RESULTS = "No books found on BookLore for “{query}”."
+AUTH_FAILED = ("BookLore refused the account: {error}\n"
+               "Check the BookLore account under Settings → Server and accounts.")
+SEARCH_FAILED = "The search failed: {error}"
+MATCH_STORED = "Matched “{title}”."
+UPLOAD_LATER = "Its items will be uploaded with the next sync."
+
+
+def next_book(db: Database, after: int | None) -> dict[str, Any]:
+    """The unmatched book after position `after` (None: the first) and how many unmatched
+    books come after it (`later`), or the walk's end."""
+    row, later = book_cache.next_unmatched(db.connection(), int(after or 0))
+    if row is None:
+        left = book_cache.counts(db.connection())["unmatched"]
+        return {"done": True, "unmatched": left, "message": _walk_finished(left)}
+    file_name = os.path.basename(row["file_path"])
+    title = (row["title"] or "").strip()
+    return {"done": False, "later": later, "book": {
+        "position": row["position"], "book_hash": row["book_hash"],
+        "title": title or file_name, "author": row["author"], "file_name": file_name,
+        "query": title or os.path.splitext(file_name)[0]}}
+
+
+def search(make_client: Callable[[], Any], query: str, online: bool = True) -> dict[str, Any]:
+    """BookLore's best candidates for `query`, or why there are none.
+
+    `status` is "found", "none", "offline", "auth" or "failed"; `retry` says whether
+    asking again may help. The search answer has no authors, so each shown result's
+    author is read from its book (a cheap by-id lookup on the same connection).
+    """
+    query = (query or "").strip()
+    if not query:
+        return _problem("none", NO_RESULTS.format(query=query), retry=False)
+    if not online:
+        return _problem("offline", OFFLINE_TEXT)
+    client = make_client()
+    try:
+        try:
+            hits = client.search_books(title=query)
+        except Unreachable as exc:
+            return _problem("offline", f"{OFFLINE_TEXT}: {exc}")
+        except AuthError as exc:
+            return _problem("auth", AUTH_FAILED.format(error=exc))
+        except BookLoreError as exc:
+            return _problem("failed", SEARCH_FAILED.format(error=exc))
+        results = [_result(hit) for hit in _best(hits)]
+        _add_authors(client, results)
+    finally:
+        client.close()
+    if not results:
+        return _problem("none", NO_RESULTS.format(query=query), retry=False)
+    return {"status": "found", "query": query, "results": results, "retry": False,
+            "message": None}
+
+
+def confirm(db: Database, settings: dict[str, Any], make_client: Callable[[], Any],
+            choice: dict[str, Any], online: bool = True) -> dict[str, Any]:
+    """Store the chosen BookLore book for this fingerprint, then upload its queued items."""
+    book_hash, book_id = choice.get("book_hash"), _book_id(choice.get("book_id"))
+    if not is_fingerprint(book_hash) or book_id is None:
+        return {"ok": False, "matched": False, "message": "Not a book to match"}
+    remember_match(db, book_hash, book_id, "manual")
+    stored = MATCH_STORED.format(title=choice.get("title") or f"book {book_id}")
+    result = {"matched": True, "book_hash": book_hash, "book_id": book_id}
+    if not online:
+        return {**result, "message": f"{stored}\n{UPLOAD_LATER} ({OFFLINE_TEXT})"}
+    report = run_sync(db, settings, make_client, resolve_books=False)
+    if report.status == "nothing":
+        return {**result, "synced": report.synced, "message": stored}
+    if report.status == "busy":
+        return {**result, "synced": report.synced, "message": f"{stored}\n{UPLOAD_LATER}"}
+    return {**result, "synced": report.synced, "message": f"{stored}\n{report.summary()}"}
+
+
+def _best(hits: list[dict]) -> list[dict]:
+    usable = [hit for hit in hits if type(hit.get("id")) is int]
+    usable.sort(key=lambda hit: -_score(hit))
+    return usable[:RESULT_LIMIT]
+
+
+def _score(hit: dict) -> float:
+    score = hit.get("matchScore")
+    return float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else 0.0
+
+
+def _result(hit: dict) -> dict[str, Any]:
+    return {"book_id": hit["id"], "title": str(hit.get("title") or f"Book {hit['id']}"),
+            "score_percent": round(min(max(_score(hit), 0.0), 1.0) * 100), "author": None}
+
+
+def _add_authors(client, results: list[dict[str, Any]]) -> None:
+    """Best effort: a result whose book cannot be read is shown without its author."""
+    for result in results:
+        try:
+            book = client.get_book(result["book_id"])
+        except Unreachable:
+            return
+        except BookLoreError:
+            continue
+        authors = (book.get("metadata") or {}).get("authors")
+        if isinstance(authors, list) and authors:
+            result["author"] = ", ".join(str(author) for author in authors)
+
+
+def _book_id(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if value == int(value) and value > 0 else None
+
+
+def _problem(status: str, message: str, retry: bool = True) -> dict[str, Any]:
+    return {"status": status, "results": [], "retry": retry, "message": message}
+
+
+def _walk_finished(unmatched: int) -> str:
+    if unmatched == 0:
+        return "All books are matched"
+    return f"Manual matching finished ({unmatched} still unmatched)."

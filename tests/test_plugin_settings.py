@@ -1,0 +1,155 @@
+"""Settings → Server and accounts, Session tracking and the toggles, through the plugin."""
+
+import socket
+
+import pytest
+
+from bridge import HeadlessHost
+from python_core.facade import BookLoreSync
+from tests.plugin_support import BOOKLORE, KOREADER, configure, labels, start_server
+from tools.booklore_server import make_sample_library
+
+SERVER_MENU = ("BookLore Sync", "Settings", "Server and accounts")
+TRACKING_MENU = ("BookLore Sync", "Settings", "Session tracking")
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    return make_sample_library(tmp_path_factory.mktemp("books"))
+
+
+@pytest.fixture
+def server(library):
+    server, _ = start_server(library)
+    yield server
+    server.stop()
+
+
+def stored_settings(settings_dir):
+    core = BookLoreSync(settings_dir)
+    values = core.settings()
+    core.close()
+    return values
+
+
+def enter_account(host, entry, user, password):
+    host.tap_menu(*SERVER_MENU, entry)
+    host.type_text(user, field=0)
+    host.type_text(password, field=1)
+    host.tap_button("Save")
+
+
+def test_settings_entered_in_the_menus_survive_a_restart_with_their_types(tmp_path, server):
+    settings = tmp_path / "settings"
+    with HeadlessHost(settings) as host:
+        host.tap_menu(*SERVER_MENU, "Server")
+        host.type_text(server.url + "/")
+        host.tap_button("Save")
+        enter_account(host, "KOReader account", "reader-ko", "012345")
+        host.tap_menu(*TRACKING_MENU, "Minimum duration")
+        host.type_text("45")
+        host.tap_button("Save")
+        host.tap_menu("BookLore Sync", "Settings", "Silent mode")
+    with HeadlessHost(settings) as host:
+        assert f"Server: {server.url}" in labels(host, *SERVER_MENU)
+        assert "Minimum duration (seconds): 45" in labels(host, *TRACKING_MENU)
+        assert host.menu("BookLore Sync", "Settings")["children"][3]["checked"] is True
+    values = stored_settings(settings)
+    assert values["password"] == "012345" and isinstance(values["password"], str)
+    assert values["min_duration"] == 45 and values["silent_mode"] is True
+
+
+def test_password_fields_are_masked(tmp_path):
+    with HeadlessHost(tmp_path / "settings") as host:
+        host.tap_menu(*SERVER_MENU, "BookLore account")
+        fields = host.screen()[-1]["fields"]
+        assert [f.get("text_type") for f in fields] == [None, "password"]
+
+
+def test_malformed_server_url_gets_a_clear_message_and_changes_nothing(tmp_path):
+    with HeadlessHost(tmp_path / "settings") as host:
+        host.tap_menu(*SERVER_MENU, "Server")
+        host.type_text("books.example.org")
+        host.tap_button("Save")
+        assert "must start with http:// or https://" in host.toasts[-1]
+        assert "Server: not set" in labels(host, *SERVER_MENU)
+
+
+def test_empty_password_field_keeps_the_stored_password(tmp_path):
+    settings = tmp_path / "settings"
+    configure(settings, "https://books.example.org")
+    with HeadlessHost(settings) as host:
+        enter_account(host, "BookLore account", "someone-else", "")
+    values = stored_settings(settings)
+    assert values["booklore_username"] == "someone-else"
+    assert values["booklore_password"] == BOOKLORE[1]
+
+
+def run_test_connection(host):
+    host.tap_menu(*SERVER_MENU, "Test Connection")
+    host.run_until_idle()
+    return [w for w in host.screen() if w["type"] == "InfoMessage"][-1]["text"]
+
+
+def test_test_connection_all_good(tmp_path, server):
+    configure(tmp_path / "settings", server.url)
+    with HeadlessHost(tmp_path / "settings", online=True) as host:
+        text = run_test_connection(host)
+    assert text.splitlines() == [
+        "Server: reachable (v2.1.0-koreader-plugin)",
+        "KOReader account: OK",
+        "Find books by fingerprint: available",
+        "Batch upload: available",
+        "BookLore account: OK",
+    ]
+
+
+def test_test_connection_reports_a_wrong_password(tmp_path, server):
+    configure(tmp_path / "settings", server.url, password="wrong", booklore_password="wrong")
+    with HeadlessHost(tmp_path / "settings", online=True) as host:
+        text = run_test_connection(host)
+    assert "KOReader account: refused" in text
+    assert "BookLore account: refused" in text and "wrong" not in text.replace("refused", "")
+
+
+def test_test_connection_reports_an_unreachable_server(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    configure(tmp_path / "settings", f"http://127.0.0.1:{port}")
+    with HeadlessHost(tmp_path / "settings", online=True) as host:
+        text = run_test_connection(host)
+    assert text.startswith("Cannot reach the server.")
+
+
+def test_test_connection_reports_a_server_without_the_batch_endpoint(tmp_path, library):
+    upstream, _ = start_server(library, flavour="upstream")
+    configure(tmp_path / "settings", upstream.url)
+    try:
+        with HeadlessHost(tmp_path / "settings", online=True) as host:
+            host.dispatch("booklore_test_connection")
+            host.run_until_idle()
+            text = [w for w in host.screen() if w["type"] == "InfoMessage"][-1]["text"]
+    finally:
+        upstream.stop()
+    assert "Batch upload: not available (uploads one by one)" in text
+    assert "Find books by fingerprint: not available on this server" in text
+
+
+def test_dispatcher_toggles_manual_sync_only(tmp_path):
+    with HeadlessHost(tmp_path / "settings") as host:
+        host.dispatch("booklore_toggle_manual_sync")
+        assert host.toasts[-1] == "Manual sync only: on"
+        assert host.menu("BookLore Sync", "Settings")["children"][2]["checked"] is True
+        host.advance(3)  # the toast times out; until then it, not the reader, gets events
+        host.dispatch("booklore_toggle_manual_sync")
+        assert host.toasts[-1] == "Manual sync only: off"
+
+
+def test_koreader_account_written_through_the_menu_is_what_the_server_accepts(tmp_path,
+                                                                              server):
+    settings = tmp_path / "settings"
+    configure(settings, server.url, password="old")
+    with HeadlessHost(settings, online=True) as host:
+        enter_account(host, "KOReader account", *KOREADER)
+        assert "KOReader account: OK" in run_test_connection(host)
