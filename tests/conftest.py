@@ -10,6 +10,22 @@ import pytest
 SIMULATED_RESET = "simulated reset"
 
 
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """The sample EPUBs of the local BookLore server, written once per test module."""
+    from tools.booklore_server import make_sample_library
+    return make_sample_library(tmp_path_factory.mktemp("books"))
+
+
+@pytest.fixture
+def server(library):
+    """The local BookLore-compatible server with the account and four of the five books."""
+    from tests.plugin_support import start_server
+    server, _ = start_server(library)
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def httpserver(httpserver):
     """pytest-httpserver's server, failing the test on unexpected requests or handler errors."""

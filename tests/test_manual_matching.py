@@ -2,7 +2,6 @@
 the bundled BookLore-compatible server: which book is next, the search, the confirmation."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 

@@ -4,20 +4,7 @@ the real bridge and the real core, against the bundled BookLore-compatible serve
 import pytest
 
 from bridge import HeadlessHost
-from tests.plugin_support import MANAGE, configure, labels, queue_items, read_book, start_server
-from tools.booklore_server import make_sample_library
-
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    return make_sample_library(tmp_path_factory.mktemp("books"))
-
-
-@pytest.fixture
-def server(library):
-    server, _ = start_server(library)
-    yield server
-    server.stop()
+from tests.plugin_support import MANAGE, configure, labels, queue_items, read_book
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from bridge import HeadlessHost
 from python_core.facade import BookLoreSync
 from python_core.store import book_cache
 from tests.plugin_support import MANAGE, configure, labels, read_book, start_server
-from tools.booklore_server import Fault, make_sample_library
+from tools.booklore_server import Fault
 
 ASK = "No new matches found ({n} still unmatched).\n\nDo you want to manually match the books?"
 FRANKENSTEIN = "Frankenstein; or, The Modern Prometheus"
@@ -33,11 +33,6 @@ SHOWN = [  # (item text, score) as the results list shows them: five of the six
     ("The New Frankenstein", "30%"),
     ("Frankenstein's Monster – Susan Heyboer O'Keefe", "30%"),
 ]
-
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    return make_sample_library(tmp_path_factory.mktemp("books"))
 
 
 @pytest.fixture

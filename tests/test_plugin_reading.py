@@ -7,22 +7,9 @@ import pytest
 
 from bridge import HeadlessHost
 from python_core.facade import BookLoreSync
-from tests.plugin_support import MANAGE, configure, labels, read_book, start_server
-from tools.booklore_server import make_sample_library
+from tests.plugin_support import MANAGE, configure, labels, read_book
 
 T0 = 1_767_225_600.0
-
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    return make_sample_library(tmp_path_factory.mktemp("books"))
-
-
-@pytest.fixture
-def server(library):
-    server, _ = start_server(library)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

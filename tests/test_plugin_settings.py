@@ -2,27 +2,12 @@
 
 import socket
 
-import pytest
-
 from bridge import HeadlessHost
 from python_core.facade import BookLoreSync
 from tests.plugin_support import BOOKLORE, KOREADER, configure, labels, start_server
-from tools.booklore_server import make_sample_library
 
 SERVER_MENU = ("BookLore Sync", "Settings", "Server and accounts")
 TRACKING_MENU = ("BookLore Sync", "Settings", "Session tracking")
-
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    return make_sample_library(tmp_path_factory.mktemp("books"))
-
-
-@pytest.fixture
-def server(library):
-    server, _ = start_server(library)
-    yield server
-    server.stop()
 
 
 def stored_settings(settings_dir):

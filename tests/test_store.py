@@ -117,7 +117,7 @@ def test_atomic_rolls_back_on_error(db):
 
 def test_nested_atomic_joins_the_outer_transaction(db):
     with pytest.raises(RuntimeError):
-        with db.atomic() as tx:
+        with db.atomic():
             with db.atomic() as inner:
                 session_queue.insert(inner, session_row())
             raise RuntimeError("outer fails")
