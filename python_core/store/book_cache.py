@@ -1,6 +1,6 @@
 """`book_cache`: which local file is which book, by fingerprint and BookLore ID.
 
-Rows are updated in place (`ON CONFLICT ... DO UPDATE`, never `INSERT OR REPLACE`) so a
+Rows are updated in place (`ON CONFLICT ... DO UPDATE`, never a delete-and-reinsert "or replace") so a
 row keeps its id. A book ID, once known for a fingerprint, applies to every cached file
 with that fingerprint. A file that moved is found by its fingerprint: its old row takes
 the new path instead of a second row being added.
