@@ -7,6 +7,7 @@ import pytest
 
 from bridge import HeadlessHost
 from python_core.facade import BookLoreSync
+from python_core.fingerprint import partial_md5
 from tests.plugin_support import MANAGE, configure, labels, read_book
 
 T0 = 1_767_225_600.0
@@ -49,6 +50,8 @@ def test_open_read_ten_pages_close_then_upload_when_online(host, settings, serve
     assert (row["start_progress"], row["end_progress"]) == (10.0, 15.0)
     assert (row["start_location"], row["end_location"]) == ("20", "30")
     assert row["book_type"] == "EPUB" and row["book_id"] is None
+    # KOReader's own checksum (the host computes it independently) is the core's fingerprint.
+    assert row["book_hash"] == partial_md5(library[0].path) == library[0].file_hash
     host.set_online(True)  # NetworkConnected: the waiting sync runs by itself
     host.run_until_idle()
     [uploaded] = server.sessions
