@@ -42,6 +42,7 @@ class BookLoreCore:
             "start_reading": f.start_reading,
             "page_turned": f.page_turned,
             "finish_reading": f.finish_reading,
+            "capture_rating_and_annotations": f.capture_rating_and_annotations,
             "manual_match_next": f.next_unmatched_book,
         }
 

@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any
 
-from python_core import book_identity, connection_check, manual_matching, matching
+from python_core import book_identity, close_capture, connection_check, manual_matching, matching
 from python_core import sessions as session_rules
 from python_core.book_entry import book_entry, session_row
 from python_core.reading_tracker import ReadingTracker
@@ -139,6 +139,12 @@ class BookLoreSync:
         """The book was closed or the device suspended: the session ends here."""
         result = self.reading.finish(event)
         return result or {"saved": False, "reason": "no session open", "message": None}
+
+    @use_case
+    def capture_rating_and_annotations(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The book closes or the device sleeps: queue its changed star rating (at close)
+        and the highlights and notes BookLore does not have yet (no network)."""
+        return close_capture.capture(self.db, self.settings(), event, utc_now())
 
     @use_case
     def recover_reading(self) -> dict[str, Any]:

@@ -2,28 +2,37 @@
 
 One item's failure is recorded on that item (retry count and the server's message) and
 the phase goes on with the next, so a single bad row can never hold back the queue. An
-item leaves its queue only in the transaction that logs its upload. A 409 on an
-annotation or note means the server already has it at that position: uploaded.
+item leaves its queue only in the transaction that logs its upload: never without the
+server saying so. A 409 from the annotation or v2 note endpoints means the server already
+has something at that position: uploaded. Which endpoint an annotation goes to is in
+`endpoints_for` and docs/ANNOTATIONS.md.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 
-from python_core.errors import AuthError, BookLoreError, Unreachable
+from python_core.annotation_items import digest, identity
+from python_core.errors import AuthError, BookLoreError, Rejected, Unreachable
 from python_core.store import Database, item_queues
 from python_core.sync_report import Offline, SyncReport
 
-_STYLE_BY_DRAWER = {"lighten": "highlight", "underscore": "underline",
-                    "strikeout": "strikethrough", "invert": "highlight"}
+ANNOTATIONS = "annotations"        # POST /api/v1/annotations: highlight at a CFI
+NOTES_V2 = "book-notes-v2"         # POST /api/v2/book-notes: note at a CFI (BookLore's reader)
+NOTES_V1 = "book-notes-v1"         # POST /api/v1/book-notes: the book's notes page, no position
+
+EDIT_KEPT = ("An edited highlight or note was already in BookLore's reader; BookLore "
+             "cannot update it there, so it keeps the first version")
+_UNKNOWN_ID_QUIRK = "d != java.lang.String"  # personal-rating's 400 for an unknown book id
 
 
 def upload_ratings(db: Database, client, report: SyncReport, now: Callable[[], str]) -> None:
     for row in item_queues.ready_ratings(db.connection()):
         def send(row=row):
-            client.put_rating(int(row["book_id"]), int(row["rating"]))
+            try:
+                client.put_rating(int(row["book_id"]), int(row["rating"]))
+            except Rejected as exc:
+                raise _explained(exc, int(row["book_id"])) from None
             with db.atomic() as tx:
                 item_queues.rating_uploaded(tx, row, now())
         if not _attempt(db, report, "ratings", row["id"], send):
@@ -33,12 +42,26 @@ def upload_ratings(db: Database, client, report: SyncReport, now: Callable[[], s
 def upload_annotations(db: Database, client, report: SyncReport, now: Callable[[], str]) -> None:
     for row in item_queues.ready_annotations(db.connection()):
         def send(row=row):
-            endpoint, server_id = _post_annotation(client, row)
+            before = item_queues.uploaded_annotation(db.connection(), identity(row))
+            endpoint, server_id, conflict = _post_annotation(client, row, before)
+            if conflict and before is not None:
+                report.note(EDIT_KEPT)
             with db.atomic() as tx:
-                item_queues.annotation_uploaded(
-                    tx, row, content_digest(row), endpoint, server_id, now())
+                item_queues.annotation_uploaded(tx, row, digest(row), endpoint, server_id, now())
         if not _attempt(db, report, "annotations", row["id"], send):
             return
+
+
+def endpoints_for(row) -> list[str]:
+    """Where an item goes, in order. Highlights with a CFI become annotations in BookLore's
+    reader; notes follow the notes destination; anything without a CFI (PDF, CBZ, an
+    xpointer the book cannot resolve) becomes a note on the book's page."""
+    if not row["cfi"]:
+        return [NOTES_V1]
+    if row["kind"] == "highlight":
+        return [ANNOTATIONS]
+    return {"booklore": [NOTES_V1], "both": [NOTES_V2, NOTES_V1]}.get(row["destination"],
+                                                                      [NOTES_V2])
 
 
 def _attempt(db: Database, report: SyncReport, kind: str, item_id: int, send) -> bool:
@@ -61,24 +84,32 @@ def _attempt(db: Database, report: SyncReport, kind: str, item_id: int, send) ->
     return True
 
 
-def _post_annotation(client, row) -> tuple[str, int | None]:
-    """Send to the endpoint that fits the item; returns (endpoint, server id)."""
-    try:
-        if row["cfi"] and row["kind"] == "highlight":
-            return "annotations", _id(client.post_annotation(_highlight_payload(row)))
-        if row["cfi"] and row["destination"] in ("booklore", "both"):
-            return "book-notes-v2", _id(client.post_book_note_v2(_note_payload(row)))
-    except BookLoreError as exc:
-        if exc.status == 409:
-            return "already-there", None
-        raise
-    return "book-notes-v1", _id(client.post_book_note_v1(_plain_note_payload(row)))
+def _post_annotation(client, row, before) -> tuple[str, int | None, bool]:
+    """Send to every endpoint of the item: (endpoints, server id to update later, 409 seen).
+
+    The kept id is the v1 note's (the only endpoint that can update an existing note)."""
+    endpoints, server_id, conflict = endpoints_for(row), None, False
+    for endpoint in endpoints:
+        try:
+            if endpoint == ANNOTATIONS:
+                server_id = _id(client.post_annotation(_highlight_payload(row)))
+            elif endpoint == NOTES_V2:
+                server_id = _id(client.post_book_note_v2(_note_payload(row)))
+            else:
+                server_id = _id(client.post_book_note_v1(_plain_note_payload(row, before)))
+        except BookLoreError as exc:
+            if exc.status != 409 or endpoint == NOTES_V1:
+                raise
+            conflict = True
+    return "+".join(endpoints), server_id, conflict
 
 
 def _highlight_payload(row) -> dict:
-    payload = {"bookId": int(row["book_id"]), "cfi": row["cfi"], "text": row["text"] or "",
-               "color": row["color"] or "#FFFF00",
-               "style": _STYLE_BY_DRAWER.get(row["style"] or "", row["style"] or "highlight")}
+    payload = {"bookId": int(row["book_id"]), "cfi": row["cfi"],
+               "text": (row["text"] or row["note"] or "…")[:5000],
+               "style": row["style"] or "highlight"}
+    if row["color"]:
+        payload["color"] = row["color"]
     if row["note"]:
         payload["note"] = row["note"][:5000]
     if row["chapter"]:
@@ -88,8 +119,9 @@ def _highlight_payload(row) -> dict:
 
 def _note_payload(row) -> dict:
     payload = {"bookId": int(row["book_id"]), "cfi": row["cfi"],
-               "noteContent": row["note"] or row["text"] or "",
-               "selectedText": (row["text"] or "")[:5000]}
+               "noteContent": row["note"] or row["text"] or "…"}
+    if row["text"]:
+        payload["selectedText"] = row["text"][:5000]
     if row["color"]:
         payload["color"] = row["color"]
     if row["chapter"]:
@@ -97,22 +129,29 @@ def _note_payload(row) -> dict:
     return payload
 
 
-def _plain_note_payload(row) -> dict:
+def _plain_note_payload(row, before) -> dict:
+    """A v1 note: where it is (chapter, page) as the title, the passage and note as text.
+    An item uploaded to v1 before is updated in place (v1 notes have no dedup)."""
     where = " · ".join(part for part in (row["chapter"], row["page"] and f"page {row['page']}")
                        if part)
     body = row["text"] or ""
     if row["note"]:
         body = f"{body}\n\n{row['note']}" if body else row["note"]
-    return {"bookId": int(row["book_id"]), "title": where[:255] or "Highlight",
-            "content": body or "(empty)"}
+    payload = {"bookId": int(row["book_id"]), "title": where[:255] or "Highlight",
+               "content": body or "(empty)"}
+    if before is not None and NOTES_V1 in before["endpoint"] and before["server_id"]:
+        payload["id"] = int(before["server_id"])
+    return payload
+
+
+def _explained(exc: Rejected, book_id: int) -> Rejected:
+    """The personal-rating endpoint reports an unknown book as a formatting error."""
+    if exc.status == 400 and _UNKNOWN_ID_QUIRK in exc.message:
+        return Rejected(f"BookLore has no book with ID {book_id} (rating not saved; match "
+                        f"the book again under Manage Sessions)", exc.status)
+    return exc
 
 
 def _id(response) -> int | None:
     value = response.get("id") if isinstance(response, dict) else None
     return value if isinstance(value, int) else None
-
-
-def content_digest(item) -> str:
-    """What makes two versions of an annotation different (an edited note re-uploads)."""
-    fields = {k: item[k] for k in ("text", "note", "color", "style", "cfi")}
-    return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()

@@ -175,13 +175,14 @@ function BookLoreSync:onNetworkConnected()
     end
 end
 
--- A session ends: hand it to the core, say what it says, and sync unless manual-only.
+-- A session ends: hand it, the rating and the highlights to the core, say what it says,
+-- and sync when anything was queued (unless manual-only).
 function BookLoreSync:finishReading(reason)
-    local result = self.reading:finish(reason)
-    if not result then return end
+    local result = self.reading:finish(reason) or {}
+    local marks = self.reading:captureRatingAndAnnotations(reason) or {}
     Menu.invalidate()
     if result.message then self:toast(result.message) end
-    if result.saved then self:runSync(false, "session_end") end
+    if result.saved or marks.queued then self:runSync(false, "session_end") end
 end
 
 function BookLoreSync:onCloseWidget()

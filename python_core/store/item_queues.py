@@ -54,11 +54,14 @@ UPSERT_ANNOTATION = f"""
     VALUES ({", ".join("?" for _ in ANNOTATION_FIELDS)})
     ON CONFLICT (book_hash, created, kind) DO UPDATE SET
         text = excluded.text, note = excluded.note, chapter = excluded.chapter,
-        page = excluded.page, cfi = excluded.cfi, color = excluded.color,
-        style = excluded.style, destination = excluded.destination,
+        page = excluded.page, pos0 = excluded.pos0, pos1 = excluded.pos1, cfi = excluded.cfi,
+        color = excluded.color, style = excluded.style, destination = excluded.destination,
+        book_id = coalesce(pending_annotations.book_id, excluded.book_id),
         updated_at = excluded.updated_at"""
-UPLOADED_DIGEST = """
-    SELECT content_digest FROM uploaded_annotations
+PENDING_ANNOTATION = """
+    SELECT * FROM pending_annotations WHERE book_hash = ? AND created = ? AND kind = ?"""
+UPLOADED_ANNOTATION = """
+    SELECT content_digest, endpoint, server_id FROM uploaded_annotations
     WHERE book_hash = ? AND created = ? AND kind = ?"""
 READY_ANNOTATIONS = "SELECT * FROM pending_annotations WHERE book_id IS NOT NULL ORDER BY id"
 ANNOTATION_UPLOADED = """
@@ -69,7 +72,9 @@ ANNOTATION_UPLOADED = """
         content_digest = excluded.content_digest, endpoint = excluded.endpoint,
         server_id = coalesce(excluded.server_id, uploaded_annotations.server_id),
         uploaded_at = excluded.uploaded_at"""
-DELETE_ANNOTATION = "DELETE FROM pending_annotations WHERE id = ?"
+DELETE_ANNOTATION_IF_UNCHANGED = """
+    DELETE FROM pending_annotations WHERE id = ? AND text IS ? AND note IS ? AND color IS ?
+        AND style IS ? AND pos0 IS ? AND pos1 IS ?"""
 ITEM_FAILURE = """
     UPDATE {table} SET retry_count = retry_count + 1, last_error = ? WHERE id = ?"""
 
@@ -123,14 +128,19 @@ def rating_uploaded(conn, row: sqlite3.Row, now: str) -> None:
     conn.execute(DELETE_RATING_IF_UNCHANGED, (row["id"], row["rating"]))
 
 
-def queue_annotation(conn, item: dict[str, Any], digest: str) -> bool:
-    """Queue an annotation unless this exact content was already uploaded."""
-    key = (item["book_hash"], item["created"], item["kind"])
-    row = conn.execute(UPLOADED_DIGEST, key).fetchone()
-    if row is not None and row[0] == digest:
-        return False
+def pending_annotation(conn, key: tuple[str, str, str]) -> sqlite3.Row | None:
+    """The queued version of an annotation, by (book_hash, created, kind)."""
+    return conn.execute(PENDING_ANNOTATION, key).fetchone()
+
+
+def uploaded_annotation(conn, key: tuple[str, str, str]) -> sqlite3.Row | None:
+    """What the dedup log knows of an uploaded annotation: digest, endpoint, server id."""
+    return conn.execute(UPLOADED_ANNOTATION, key).fetchone()
+
+
+def queue_annotation(conn, item: dict[str, Any]) -> None:
+    """Queue an annotation, or replace its queued version in place (same id, retry count)."""
     conn.execute(UPSERT_ANNOTATION, tuple(item.get(f) for f in ANNOTATION_FIELDS))
-    return True
 
 
 def ready_annotations(conn: sqlite3.Connection) -> list[sqlite3.Row]:
@@ -138,8 +148,12 @@ def ready_annotations(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 
 
 def annotation_uploaded(conn, row, digest: str, endpoint: str, server_id, now: str) -> None:
+    """Log the upload and drop the queued row, unless an edit replaced it meanwhile (then
+    the newer version stays queued)."""
     conn.execute(
         ANNOTATION_UPLOADED,
         (row["book_hash"], row["created"], row["kind"], digest, endpoint, server_id, now),
     )
-    conn.execute(DELETE_ANNOTATION, (row["id"],))
+    conn.execute(DELETE_ANNOTATION_IF_UNCHANGED, (
+        row["id"], row["text"], row["note"], row["color"], row["style"], row["pos0"],
+        row["pos1"]))

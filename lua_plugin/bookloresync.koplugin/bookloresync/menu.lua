@@ -100,11 +100,12 @@ local function serverAndAccounts(plugin, core)
     }
 end
 
-local function detectionMode(plugin, core, mode, label)
+-- One choice of a setting with a fixed set of values.
+local function radio(plugin, core, key, value, label)
     return {
         text = label, radio = true,
-        checked_func = function() return plugin:setting("detection_mode") == mode end,
-        callback = function(touchmenu) save(plugin, core, "detection_mode", mode, touchmenu) end,
+        checked_func = function() return plugin:setting(key) == value end,
+        callback = function(touchmenu) save(plugin, core, key, value, touchmenu) end,
     }
 end
 
@@ -112,12 +113,30 @@ local function sessionTracking(plugin, core)
     return {
         toggle(plugin, core, "tracking_enabled", _("Track reading sessions")),
         { text = _("Detection mode"), sub_item_table = {
-            detectionMode(plugin, core, "duration", _("Duration (and at least one page turned)")),
-            detectionMode(plugin, core, "pages", _("Pages read")),
+            radio(plugin, core, "detection_mode", "duration",
+                  _("Duration (and at least one page turned)")),
+            radio(plugin, core, "detection_mode", "pages", _("Pages read")),
         } },
         numberInput(plugin, core, "min_duration", _("Minimum duration (seconds)"), "30"),
         numberInput(plugin, core, "min_pages", _("Minimum pages"), "5"),
         numberInput(plugin, core, "progress_decimals", _("Progress decimal places"), "0–5"),
+    }
+end
+
+local function ratingsAndAnnotations(plugin, core)
+    return {
+        toggle(plugin, core, "rating_sync", _("Sync rating (KOReader stars × 2)")),
+        toggle(plugin, core, "annotation_sync", _("Sync highlights and notes")),
+        { text = _("Notes destination"), sub_item_table = {
+            radio(plugin, core, "notes_destination", "book", _("In the book (BookLore's reader)")),
+            radio(plugin, core, "notes_destination", "booklore", _("In BookLore (book notes)")),
+            radio(plugin, core, "notes_destination", "both", _("Both")),
+        } },
+        { text = _("Upload highlights and notes"), sub_item_table = {
+            radio(plugin, core, "annotation_upload", "session_end", _("At every session end")),
+            radio(plugin, core, "annotation_upload", "finished",
+                  _("Only when the book is finished")),
+        } },
     }
 end
 
@@ -140,6 +159,8 @@ function Menu.build(plugin, core)
                 { text = _("Session tracking"), sub_item_table = sessionTracking(plugin, core) },
                 toggle(plugin, core, "manual_sync_only", _("Manual Sync Only")),
                 toggle(plugin, core, "silent_mode", _("Silent mode")),
+                { text = _("Ratings and annotations"),
+                  sub_item_table = ratingsAndAnnotations(plugin, core) },
                 { text = _("Manage Sessions"), sub_item_table = Manage.items(plugin, core) },
             } },
         },

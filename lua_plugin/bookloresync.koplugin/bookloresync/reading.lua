@@ -1,11 +1,15 @@
 --[[--
 Reads the live document state KOReader offers (file, page, progress, metadata) and hands
-it to the core as plain values when a session starts, a page turns, or the session ends.
-Progress is read live (getLastPercent) because the saved value in the doc settings is
-only written after CloseDocument.
+it to the core as plain values when a session starts, a page turns, or the session ends;
+at close and suspend also the book's star rating and status (doc settings "summary") and
+its annotations, for the core to queue what BookLore does not have yet. Progress is read
+live (getLastPercent) because the saved value in the doc settings is only written after
+CloseDocument.
 ]]
 
 local logger = require("logger")
+
+local Annotations = require("bookloresync/annotations")
 
 local Reading = {}
 Reading.__index = Reading
@@ -65,6 +69,25 @@ function Reading:finish(reason)
     local event = self:position()
     event.reason = reason
     return self.core.finish_reading(event)
+end
+
+-- Independent of session tracking: a rating or a highlight counts even when the session
+-- was too short to keep. Returns the core's answer, or nil when no book is open.
+function Reading:captureRatingAndAnnotations(reason)
+    if not self.ui.document then return nil end
+    local event = self:bookFacts(self:position())
+    local settings = self.ui.doc_settings
+    local summary = settings and settings:readSetting("summary") or {}
+    event.reason = reason
+    event.rating = tonumber(summary.rating)
+    event.status = summary.status
+    event.annotations = Annotations.plainList(self.ui)
+    local result = self.core.capture_rating_and_annotations(event)
+    if not result.ok then
+        logger.warn("BookLoreSync: rating and highlights not queued:", result.message)
+        return nil
+    end
+    return result
 end
 
 return Reading

@@ -1,0 +1,89 @@
+"""KOReader's annotations as queue items: which entries count, what kind they are, how
+their look translates to BookLore, and what makes two versions of one differ.
+
+The plugin hands over KOReader's live annotation list as plain tables (datetime, text,
+note, chapter, pos0/pos1, drawer, color, pageno). An entry without a drawer is a
+bookmark, not a highlight, and is left alone. An entry with note text is a *note*, else a
+*highlight*; together with the book fingerprint and KOReader's creation datetime that
+kind is the item's identity, so re-reading the same list never queues anything twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+#: KOReader's highlight colours (ffi/blitbuffer.lua HIGHLIGHT_COLORS), sent as they are
+#: so BookLore's reader shows the colour the reader chose.
+KOREADER_COLOURS = {
+    "red": "#FF3300", "orange": "#FF8800", "yellow": "#FFFF33", "green": "#00AA66",
+    "olive": "#88FF77", "cyan": "#00FFEE", "blue": "#0066FF", "purple": "#EE00FF",
+    "gray": "#808080", "grey": "#808080",
+}
+#: KOReader drawer → BookLore annotation style (BookLore has no inverted highlight).
+BOOKLORE_STYLES = {
+    "lighten": "highlight", "underscore": "underline", "strikeout": "strikethrough",
+    "invert": "highlight",
+}
+DIGEST_FIELDS = ("text", "note", "color", "style", "pos0", "pos1")
+
+_HEX = re.compile(r"^#?([0-9A-Fa-f]{6})$")
+
+
+def queue_item(entry: Any, book: dict[str, Any], destination: str, now: str) -> dict | None:
+    """The pending_annotations row for one KOReader annotation; None for a bookmark or an
+    entry without a creation time (it could not be told apart from others)."""
+    if not isinstance(entry, dict) or not _text(entry.get("drawer")):
+        return None
+    created = _text(entry.get("datetime"))
+    if not created:
+        return None
+    note = _text(entry.get("note"))
+    return {
+        "book_id": book.get("book_id"), "book_hash": book["book_hash"],
+        "kind": "note" if note and note.strip() else "highlight",
+        "created": created, "text": _text(entry.get("text")), "note": note,
+        "chapter": _text(entry.get("chapter")), "page": _page(entry),
+        "pos0": _text(entry.get("pos0")), "pos1": _text(entry.get("pos1")), "cfi": None,
+        "color": booklore_colour(entry.get("color")),
+        "style": BOOKLORE_STYLES.get(str(entry.get("drawer")), "highlight"),
+        "destination": destination, "created_at": now, "updated_at": now,
+    }
+
+
+def booklore_colour(colour: Any) -> str | None:
+    """`#RRGGBB` for a KOReader colour name or hex value; None lets BookLore use its default."""
+    if not isinstance(colour, str):
+        return None
+    named = KOREADER_COLOURS.get(colour.strip().lower())
+    if named:
+        return named
+    match = _HEX.match(colour.strip())
+    return f"#{match.group(1).upper()}" if match else None
+
+
+def digest(item: Any) -> str:
+    """What makes two versions of one annotation different: an edited note, a new colour
+    or moved ends upload again. Computed from the positions, not the CFI, so unchanged
+    highlights are recognised without opening the book file."""
+    fields = {key: item[key] for key in DIGEST_FIELDS}
+    return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def identity(item: Any) -> tuple[str, str, str]:
+    return item["book_hash"], item["created"], item["kind"]
+
+
+def _page(entry: dict) -> str | None:
+    """The page number to show: `pageno` (reflowable), else a numeric `page` (PDF, CBZ)."""
+    for key in ("pageno", "page"):
+        value = entry.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return str(int(value))
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value != "" else None

@@ -1,0 +1,114 @@
+"""What a book leaves for BookLore when it closes or the device sleeps: its star rating
+(at close) and the highlights and notes BookLore does not have yet, queued before any
+network is tried.
+
+The plugin sends KOReader's live state as plain values: the book's `summary` (rating 1–5
+stars, status) and the annotation list. Everything deciding what to queue is here, with
+the reader's settings: rating sync, highlight sync, the notes destination, and whether
+highlights wait until the book is finished. Only new or changed annotations are worked
+on, so the book file is opened (for CFIs) only when there is something to place.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zipfile
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from python_core import annotation_items
+from python_core.book_entry import book_entry
+from python_core.epub_file import EpubFile
+from python_core.store import Database, book_cache, item_queues
+
+log = logging.getLogger("booklore_sync.capture")
+
+#: The book counts as finished from here (percent), or when KOReader says "complete".
+FINISHED_PERCENT = 99.0
+EPUB_EXTENSIONS = (".epub", ".kepub")
+
+
+def capture(db: Database, settings: dict[str, Any], event: dict[str, Any],
+            now: str) -> dict[str, Any]:
+    """Queue what changed; answers how many ratings and annotations were queued."""
+    at_close = event.get("reason") == "close"
+    stars = event.get("rating") if at_close and settings["rating_sync"] else None
+    entries = _annotation_entries(settings, event)
+    if not _star_count(stars) and not entries:
+        return {"ratings": 0, "annotations": 0, "queued": False}
+    book = book_entry(event)
+    book["book_id"] = book["book_id"] or book_cache.known_book_id(db.connection(),
+                                                                   book["book_hash"])
+    items = _new_annotations(db, book, entries, settings["notes_destination"], now)
+    _place_in_book(items, book["file_path"])
+    with db.atomic() as tx:
+        rated = queue_star_rating(tx, book, stars, now)
+        for item in items:
+            item_queues.queue_annotation(tx, item)
+    return {"ratings": int(rated), "annotations": len(items), "queued": rated or bool(items),
+            "book_hash": book["book_hash"]}
+
+
+def queue_star_rating(tx, book: dict[str, Any], stars: Any, now: str) -> bool:
+    """KOReader's 1–5 stars as BookLore's 1–10 (× 2), unless that is what BookLore has."""
+    count = _star_count(stars)
+    if not count:
+        return False
+    return item_queues.queue_rating(tx, book["book_hash"], book["book_id"], count * 2, now)
+
+
+def book_finished(event: dict[str, Any]) -> bool:
+    progress = event.get("progress")
+    read_to_end = isinstance(progress, (int, float)) and progress >= FINISHED_PERCENT
+    return read_to_end or event.get("status") == "complete"
+
+
+def _star_count(stars: Any) -> int | None:
+    if isinstance(stars, bool) or not isinstance(stars, (int, float)):
+        return None
+    return int(stars) if stars == int(stars) and 1 <= stars <= 5 else None
+
+
+def _annotation_entries(settings: dict[str, Any], event: dict[str, Any]) -> list:
+    """The live annotation list, when highlights are synced and it is time for them."""
+    entries = event.get("annotations")
+    if not settings["annotation_sync"] or not isinstance(entries, list) or not entries:
+        return []
+    if settings["annotation_upload"] == "finished" and not book_finished(event):
+        return []
+    return entries
+
+
+def _new_annotations(db: Database, book: dict[str, Any], entries: list, destination: str,
+                     now: str) -> list[dict[str, Any]]:
+    """Items neither uploaded nor queued in this exact version (by digest)."""
+    conn, fresh, seen = db.connection(), [], set()
+    for entry in entries:
+        item = annotation_items.queue_item(entry, book, destination, now)
+        if item is None or annotation_items.identity(item) in seen:
+            continue
+        seen.add(annotation_items.identity(item))
+        version = annotation_items.digest(item)
+        uploaded = item_queues.uploaded_annotation(conn, annotation_items.identity(item))
+        queued = item_queues.pending_annotation(conn, annotation_items.identity(item))
+        if uploaded is not None and uploaded["content_digest"] == version:
+            continue
+        if queued is not None and annotation_items.digest(queued) == version:
+            continue
+        fresh.append(item)
+    return fresh
+
+
+def _place_in_book(items: list[dict[str, Any]], path: str | None) -> None:
+    """Give each EPUB highlight its CFI; one the book cannot place keeps None (and goes
+    to BookLore's notes page instead of a wrong spot in its reader)."""
+    placeable = [item for item in items if item["pos0"]]
+    if not placeable or not path or not path.lower().endswith(EPUB_EXTENSIONS):
+        return
+    try:
+        with EpubFile(path) as book:
+            for item in placeable:
+                item["cfi"] = book.cfi(item["pos0"], item["pos1"])
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ET.ParseError) as exc:
+        log.warning("cannot read %s for highlight positions: %s", os.path.basename(path), exc)
