@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import ssl
 import time
 from urllib.parse import quote, urlsplit
@@ -204,6 +205,10 @@ class BookLoreClient:
     def _exchange(self, method, url, path, headers, data, params) -> Reply:
         """The network boundary. Errors are raised outside the except blocks so that no
         requests exception (which holds the request and its headers) stays attached."""
+        if self._verify is not True and not os.path.exists(self._verify):
+            # requests would raise a bare OSError before connecting, read as "answer lost".
+            raise Unreachable(f"Cannot use the CA bundle '{self._verify}' (setting ca_bundle): "
+                              "the file does not exist; nothing was sent")
         error = None
         try:
             response = self._session.request(

@@ -15,6 +15,7 @@ make a replayed insert harmless.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -178,6 +179,9 @@ def _apply(conn: sqlite3.Connection, number: int) -> None:
 
 def _backup(conn: sqlite3.Connection, path: Path, version: int) -> None:
     target = path.with_name(f"{path.name}.bkp.v{version}")
+    # Owner-only before the first byte of the copy (it holds passwords), not after.
+    os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))
+    target.chmod(0o600)
     with sqlite3.connect(target) as copy:
         conn.backup(copy)
     copy.close()

@@ -53,7 +53,8 @@ class Authenticator:
         if any(self._is_limited(key) for key in keys):
             raise ApiError(429, TOO_MANY_ATTEMPTS)
         user = self.state.user_named(username)
-        if user is None or not hmac.compare_digest(user.password, password):
+        # Bytes: compare_digest refuses non-ASCII str, and BookLore (bcrypt) takes any password.
+        if user is None or not hmac.compare_digest(user.password.encode(), password.encode()):
             for key in keys:
                 self._record_failure(key)
             raise ApiError(400, INVALID_CREDENTIALS)
