@@ -1,0 +1,33 @@
+"""tools/bench --quick runs end to end and prints every section (no timing is asserted:
+the figures belong in docs/PERFORMANCE.md, not in a pass/fail)."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "tools" / "bench"
+SECTIONS = ("Drain", "Enqueue latency", "Manage Sessions menu", "Page turns while",
+            "Fingerprint of", "Cold start")
+
+
+def test_bench_is_an_executable_script():
+    assert os.access(BENCH, os.X_OK)
+    assert BENCH.read_text().startswith("#!/usr/bin/env python3\n")
+
+
+def test_quick_bench_prints_every_section_with_figures():
+    done = subprocess.run([sys.executable, str(BENCH), "--quick"], capture_output=True,
+                          text=True, timeout=180, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    headings = re.findall(r"^== (\d)\. (.*)$", out, re.MULTILINE)
+    assert [int(n) for n, _ in headings] == [1, 2, 3, 4, 5, 6], out
+    for (_, title), expected in zip(headings, SECTIONS):
+        assert title.startswith(expected), title
+    for figure in ("ratio core / floor", "requests for", "median", "p99", "labels:",
+                   "ratio core / reading floor", "spawn-to-ready", "VmRSS", "bench finished"):
+        assert figure in out, figure
+    assert "Traceback" not in done.stderr

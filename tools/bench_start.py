@@ -1,0 +1,87 @@
+"""Benchmark 6: cold start of host + plugin + core in a fresh process, and resident memory.
+
+Each run is a new interpreter: the child times its own imports and the HeadlessHost start
+(LuaJIT runtime, KOReader modules, plugin loading, the core opening or creating its
+database, the file manager on screen) and reports VmRSS / VmHWM. The parent times the whole
+process from spawn to "ready". A bare interpreter is measured the same way for reference.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tools.bench_setup import Sizes, heading, say
+
+REPO = Path(__file__).resolve().parent.parent
+
+_CHILD = r"""
+import json, sys, time
+started = time.perf_counter()
+modules_before = len(sys.modules)
+from bridge import HeadlessHost
+imported = time.perf_counter()
+host = HeadlessHost(sys.argv[1])
+ready = time.perf_counter()
+labels = [e["text"] for e in host.menu("BookLore Sync")["children"]]
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+print(json.dumps({"imports": imported - started, "host": ready - imported, "labels": labels,
+                  "rss": status("VmRSS:"), "peak": status("VmHWM:"),
+                  "modules": len(sys.modules) - modules_before}), flush=True)
+host.close()
+"""
+
+_BARE = r"""
+import json
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+print(json.dumps({"rss": status("VmRSS:"), "peak": status("VmHWM:")}), flush=True)
+"""
+
+
+def spawn(code: str, *args: str) -> tuple[float, dict]:
+    """Wall time from spawn to the child's report line, and the report."""
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", code, *args], cwd=REPO,
+                             stdout=subprocess.PIPE, text=True)
+    line = child.stdout.readline()
+    wall = time.perf_counter() - started
+    child.stdout.read()
+    child.wait(timeout=60)
+    return wall, json.loads(line)
+
+
+def run(sizes: Sizes) -> None:
+    heading(6, "Cold start of host + plugin + core, and resident memory")
+    work = Path(tempfile.mkdtemp(prefix="bench-start-"))
+    try:
+        bare = [spawn(_BARE) for _ in range(sizes.cold_starts)]
+        fresh = [spawn(_CHILD, str(work / f"new{i}")) for i in range(sizes.cold_starts)]
+        again = [spawn(_CHILD, str(work / "new0")) for _ in range(sizes.cold_starts)]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    med = statistics.median
+    bare_wall = med(w for w, _ in bare)
+    for label, runs in (("new settings folder (database created)", fresh),
+                        ("existing settings folder", again)):
+        wall, reports = med(w for w, _ in runs), [r for _, r in runs]
+        say(f"{label}: spawn-to-ready {wall * 1000:.0f} ms = interpreter {bare_wall * 1000:.0f} ms"
+            f" + imports {med(r['imports'] for r in reports) * 1000:.0f} ms"
+            f" + host/plugin/core start {med(r['host'] for r in reports) * 1000:.0f} ms "
+            f"(median of {len(runs)}; target < 300 ms)")
+    report = again[0][1]
+    say(f"menu after start: {report['labels']}; {report['modules']} modules imported")
+    say(f"resident memory: VmRSS {med(r['rss'] for _, r in again):.1f} MiB, peak VmHWM "
+        f"{med(r['peak'] for _, r in again):.1f} MiB (target < 60 MB); a bare interpreter: "
+        f"{med(r['rss'] for _, r in bare):.1f} MiB")
