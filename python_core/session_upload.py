@@ -140,8 +140,10 @@ class SessionUploader:
         return None
 
     def _mark_sending(self, ids: Sequence[int]) -> None:
-        with self.db.atomic() as tx:
-            session_queue.mark_sending(tx, ids)
+        # Not fsynced on its own: after a power cut the mark may be gone, which only means
+        # a resend would not be counted as unconfirmed; the sessions themselves are safe.
+        with self.db.atomic(durable=False) as tx:
+            session_queue.mark_sending(tx, ids, self.now())
         self.checkpoint("marked_sending")
 
     def _succeeded(self, ids: Sequence[int]) -> None:

@@ -82,14 +82,16 @@ def judge(raw: dict[str, Any], settings: dict[str, Any]) -> Verdict:
 
 def upload_item(row: Any, decimals: int) -> dict[str, Any]:
     """The batch/single item for a queued row, normalised so the server can accept it."""
-    start, end = epoch(row["start_time"]), epoch(row["end_time"])
-    end = max(end, start)
+    start, start_text = _instant(row["start_time"])
+    end, end_text = _instant(row["end_time"])
+    if end < start:
+        end_text = start_text
     duration = max(0, int(row["duration_seconds"] or 0))
     start_progress = _progress(row["start_progress"], decimals)
     end_progress = _progress(row["end_progress"], decimals)
     return {
-        "startTime": iso_utc(start),
-        "endTime": iso_utc(end),
+        "startTime": start_text,
+        "endTime": end_text,
         "durationSeconds": duration,
         "durationFormatted": format_duration(duration),
         "startProgress": start_progress,
@@ -98,6 +100,15 @@ def upload_item(row: Any, decimals: int) -> dict[str, Any]:
         "startLocation": _location(row["start_location"]),
         "endLocation": _location(row["end_location"]),
     }
+
+
+def _instant(value: float | str) -> tuple[datetime, str]:
+    """The moment and its canonical text. Stored times are canonical already, so the hot
+    path only validates them (fromisoformat is C) instead of formatting them again."""
+    if isinstance(value, str) and len(value) == 20 and value.endswith("Z"):
+        return datetime.fromisoformat(value[:-1] + "+00:00"), value
+    text = iso_utc(value)
+    return datetime.fromisoformat(text[:-1] + "+00:00"), text
 
 
 def server_book_type(book_type: str | None) -> str:

@@ -158,11 +158,27 @@ def test_move_to_history_is_copy_and_delete_together(db):
 def test_stale_sending_rows_are_released_as_unconfirmed(db):
     with db.atomic() as tx:
         session_queue.insert(tx, session_row())
-        session_queue.mark_sending(tx, [1])
+        session_queue.insert(tx, session_row(start="2026-11-20T12:00:00Z"))
+        session_queue.mark_sending(tx, [1], NOW)
     with db.atomic() as tx:
         assert session_queue.release_stale_sends(tx) == 1
-    row = db.connection().execute("SELECT state, unconfirmed_sends FROM pending_sessions").fetchone()
-    assert tuple(row) == ("pending", 1)
+    conn = db.connection()
+    rows = conn.execute("SELECT unconfirmed_sends FROM pending_sessions ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == [1, 0]
+    assert conn.execute("SELECT count(*) FROM sending_batches").fetchone()[0] == 0
+
+
+def test_every_end_of_an_attempt_removes_its_sending_marker(db):
+    with db.atomic() as tx:
+        for minute in range(3):
+            session_queue.insert(tx, session_row(start=f"2026-11-20T10:0{minute}:00Z"))
+        session_queue.mark_sending(tx, [1], NOW)
+        session_queue.mark_sending(tx, [2], NOW)
+        session_queue.mark_sending(tx, [3], NOW)
+        session_queue.move_to_history(tx, [1], NOW)
+        session_queue.record_failure(tx, [2], "500", unconfirmed=False)
+        session_queue.release(tx, [3])
+    assert db.connection().execute("SELECT count(*) FROM sending_batches").fetchone()[0] == 0
 
 
 def test_clear_cache_leaves_every_queue_and_history(db, tmp_path):

@@ -61,8 +61,13 @@ class Database:
         return conn
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator[sqlite3.Connection]:
-        """Run the block as one write transaction; nested blocks join the outer one."""
+    def atomic(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """Run the block as one write transaction; nested blocks join the outer one.
+
+        `durable=False` skips the fsync of this one commit (it becomes durable with the
+        next durable commit): for bookkeeping whose loss in a power cut loses no data,
+        such as marking rows as being sent.
+        """
         conn = self.connection()
         if self._local.depth:
             self._local.depth += 1
@@ -71,6 +76,8 @@ class Database:
             finally:
                 self._local.depth -= 1
             return
+        if not durable:
+            conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("BEGIN IMMEDIATE")
         self._local.depth = 1
         try:
@@ -82,6 +89,8 @@ class Database:
             conn.execute("COMMIT")
         finally:
             self._local.depth = 0
+            if not durable:
+                conn.execute("PRAGMA synchronous=FULL")
 
     def close(self) -> None:
         """Close every thread's connection (the caller guarantees no thread still uses one)."""

@@ -58,9 +58,12 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             f"""CREATE TABLE pending_sessions (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,{_SESSION_COLUMNS},
                 {_RETRY},
-                state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending')),
                 unconfirmed_sends INTEGER NOT NULL DEFAULT 0,
                 UNIQUE (book_hash, start_time))""",
+            """CREATE TABLE sending_batches (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                session_ids TEXT NOT NULL UNIQUE,
+                started_at TEXT NOT NULL)""",
             "CREATE INDEX pending_sessions_by_book ON pending_sessions(book_id, book_type, id)",
             f"""CREATE TABLE historical_sessions (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,{_SESSION_COLUMNS},

@@ -3,12 +3,18 @@
 A session's life is insert → (mark sending → move to history) with every step its own
 short transaction, and the move that follows a 2xx is one transaction that copies the
 rows to `historical_sessions` and deletes them from the queue: there is no moment at
-which a session is in neither table or in both. Rows marked `sending` by a sync that
-died are put back by `release_stale_sends`, counted as unconfirmed sends.
+which a session is in neither table or in both.
+
+"Being sent" is one row in `sending_batches` per request (the JSON list of its session
+ids), not a flag on each session: marking 100 interleaved rows would rewrite up to 100
+pages per batch. Whatever ends the attempt (success, failure, release) removes the
+marker in its own transaction; a marker left by a sync that died is turned into
+`unconfirmed_sends + 1` on its sessions by `release_stale_sends`.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -30,7 +36,8 @@ BOOK_GROUPS = """
 NEXT_CHUNK = """
     SELECT * FROM pending_sessions
     WHERE book_id = ? AND book_type = ? AND id > ? ORDER BY id LIMIT ?"""
-MARK_SENDING = "UPDATE pending_sessions SET state = 'sending' WHERE id IN ({ids})"
+MARK_SENDING = "INSERT INTO sending_batches (session_ids, started_at) VALUES (?, ?)"
+UNMARK = "DELETE FROM sending_batches WHERE session_ids = ?"
 COPY_TO_HISTORY = f"""
     INSERT INTO historical_sessions ({", ".join(SESSION_FIELDS)}, pending_id, retry_count,
                                      unconfirmed_sends, uploaded_at)
@@ -40,14 +47,13 @@ COPY_TO_HISTORY = f"""
 DELETE_PENDING = "DELETE FROM pending_sessions WHERE id IN ({ids})"
 RECORD_FAILURE = """
     UPDATE pending_sessions
-    SET state = 'pending', retry_count = retry_count + 1, last_error = ?,
+    SET retry_count = retry_count + 1, last_error = ?,
         unconfirmed_sends = unconfirmed_sends + ?
     WHERE id IN ({ids})"""
-RELEASE = "UPDATE pending_sessions SET state = 'pending' WHERE id IN ({ids})"
-RELEASE_STALE = """
-    UPDATE pending_sessions SET state = 'pending', unconfirmed_sends = unconfirmed_sends + 1
-    WHERE state = 'sending'"""
-COUNT_UNCONFIRMED = "SELECT count(*) FROM pending_sessions WHERE unconfirmed_sends > 0"
+STALE_MARKERS = "SELECT session_ids FROM sending_batches"
+COUNT_STALE_SEND = """
+    UPDATE pending_sessions SET unconfirmed_sends = unconfirmed_sends + 1 WHERE id IN ({ids})"""
+DROP_MARKERS = "DELETE FROM sending_batches"
 
 
 def _in(sql: str, ids: Sequence[int]) -> str:
@@ -71,29 +77,36 @@ def next_chunk(conn, book_id: int, book_type: str, after_id: int, limit: int) ->
     return conn.execute(NEXT_CHUNK, (book_id, book_type, after_id, limit)).fetchall()
 
 
-def mark_sending(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
-    conn.execute(_in(MARK_SENDING, ids), tuple(ids))
+def _marker(ids: Sequence[int]) -> str:
+    return json.dumps(list(ids))
+
+
+def mark_sending(conn: sqlite3.Connection, ids: Sequence[int], now: str) -> None:
+    conn.execute(MARK_SENDING, (_marker(ids), now))
 
 
 def move_to_history(conn: sqlite3.Connection, ids: Sequence[int], uploaded_at: str) -> int:
     """Copy then delete in the caller's transaction; returns how many left the queue."""
+    conn.execute(UNMARK, (_marker(ids),))
     conn.execute(_in(COPY_TO_HISTORY, ids), (uploaded_at, *ids))
     return conn.execute(_in(DELETE_PENDING, ids), tuple(ids)).rowcount
 
 
 def record_failure(conn, ids: Sequence[int], error: str, unconfirmed: bool) -> None:
+    conn.execute(UNMARK, (_marker(ids),))
     conn.execute(_in(RECORD_FAILURE, ids), (error, int(unconfirmed), *ids))
 
 
 def release(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
     """Undo `mark_sending` for rows that were not sent after all (no counter moves)."""
-    conn.execute(_in(RELEASE, ids), tuple(ids))
+    conn.execute(UNMARK, (_marker(ids),))
 
 
 def release_stale_sends(conn: sqlite3.Connection) -> int:
-    """Rows left `sending` by a sync that died: their upload is unconfirmed, send again."""
-    return conn.execute(RELEASE_STALE).rowcount
-
-
-def count_unconfirmed(conn: sqlite3.Connection) -> int:
-    return conn.execute(COUNT_UNCONFIRMED).fetchone()[0]
+    """Sessions a dead sync was sending: their upload is unconfirmed, send again."""
+    counted = 0
+    for (session_ids,) in conn.execute(STALE_MARKERS).fetchall():
+        ids = [int(i) for i in json.loads(session_ids)]
+        counted += conn.execute(_in(COUNT_STALE_SEND, ids), tuple(ids)).rowcount
+    conn.execute(DROP_MARKERS)
+    return counted
