@@ -101,7 +101,12 @@ def test_loader_follows_koreader_rules(tmp_path, core):
     with HeadlessHost(tmp_path / "settings", plugins_dir=[FIXTURE_PLUGINS, extra], core=core) as host:
         names = host.lua.eval('(function() local t = {} for i, p in ipairs(require("pluginloader").enabled_plugins) '
                               'do t[i] = p.name end return table.concat(t, ",") end)()')
-        assert names == "badmenu,extratool,failinit,nohint,readeronly,testplugin"
+        # Enabled plugins in KOReader's order: sorted by full path, so where the checkout
+        # lives decides whether the fixture plugin comes first or last.
+        roots = {"testplugin": FIXTURE_PLUGINS}
+        enabled = ["badmenu", "extratool", "failinit", "nohint", "readeronly", "testplugin"]
+        expected = sorted(enabled, key=lambda n: str(roots.get(n, extra) / f"{n}.koplugin"))
+        assert names == ",".join(expected)
         tools = host.menu()["children"]
         assert texts(tools) == ["More tools", "Test Plugin"]
         assert texts(tools[0]["children"]) == ["Extra tool"]
