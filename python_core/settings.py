@@ -103,11 +103,16 @@ def normalise_server_url(url: str) -> str:
         )
     if parts.query or parts.fragment:
         raise SettingsError("Server URL must not contain '?' or '#'")
-    try:
-        parts.port
-    except ValueError:
-        raise SettingsError(f"Server URL '{url}' has an invalid port") from None
+    if not _port_is_valid(parts):
+        raise SettingsError(f"Server URL '{url}' has an invalid port")
     return url.rstrip("/")
+
+
+def _port_is_valid(parts) -> bool:
+    try:
+        return parts.port is None or parts.port > 0  # .port raises for non-numbers and > 65535
+    except ValueError:
+        return False
 
 
 def with_defaults(stored: dict[str, Any]) -> dict[str, Any]:
