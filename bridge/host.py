@@ -118,7 +118,8 @@ class HeadlessHost:
     # Device and clock ----------------------------------------------------------
 
     def now(self) -> float:
-        """The virtual time, in epoch seconds (what Lua's os.time() reports, floored)."""
+        """The device's wall-clock time, in epoch seconds (what Lua's os.time() reports,
+        floored); it moves with `advance` and `jump_wall_clock`."""
         return float(self._call("now", settle=False))
 
     def advance(self, seconds: float) -> None:
@@ -126,6 +127,11 @@ class HeadlessHost:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         self._call("advance", float(seconds))
+
+    def jump_wall_clock(self, seconds: float) -> None:
+        """The device's wall clock is set forward or back (NTP, a dead RTC battery):
+        os.time() jumps by `seconds`, while timers keep their monotonic schedule."""
+        self._call("jump_wall_clock", float(seconds), settle=False)
 
     def set_online(self, online: bool) -> None:
         """Network up or down; going up reruns parked callbacks, then sends NetworkConnected."""

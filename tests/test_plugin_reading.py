@@ -109,6 +109,30 @@ def test_book_left_open_ends_at_the_last_page_turn(host, settings, library):
     assert row["duration_seconds"] == 120
 
 
+def test_clock_set_back_during_a_session_is_not_saved(host, settings, library):
+    host.open_book(library[0].path)
+    for _ in range(5):
+        host.advance(30)
+        host.turn_page()
+    host.jump_wall_clock(-2 * 3600)  # e.g. the device's clock corrected by NTP
+    host.advance(30)
+    host.close_book()
+    assert pending(settings) == []
+    assert host.toasts[-1] == "Session not saved: criteria not met"
+
+
+def test_clock_set_forward_during_a_session_ends_it_at_the_last_page_turn(host, settings,
+                                                                          library):
+    host.open_book(library[0].path)
+    for _ in range(5):
+        host.advance(30)
+        host.turn_page()
+    host.jump_wall_clock(3 * 86400)
+    host.close_book()
+    [row] = pending(settings)
+    assert row["duration_seconds"] == 150
+
+
 def test_tracking_off_saves_nothing_and_says_nothing(host, settings, library):
     host.dispatch("booklore_toggle_tracking")
     read_book(host, library[0])

@@ -6,7 +6,9 @@ task's time as it fires). `os.time()`, `os.date()`, `ui/time` and UIManager all 
 so plugin code never sees the real clock.
 ]]
 
-local clock = { now = 0 }
+-- `now` drives timers (KOReader schedules on a monotonic clock); `wall_offset` is how far
+-- the device's wall clock (os.time) has been set away from it (NTP, a dead RTC battery).
+local clock = { now = 0, wall_offset = 0 }
 
 local real_time, real_date = os.time, os.date
 
@@ -15,10 +17,10 @@ function clock.install(start)
     clock.now = start
     os.time = function(t)
         if t ~= nil then return real_time(t) end
-        return math.floor(clock.now)
+        return math.floor(clock.now + clock.wall_offset)
     end
     os.date = function(format, t)
-        return real_date(format, t or math.floor(clock.now))
+        return real_date(format, t or math.floor(clock.now + clock.wall_offset))
     end
 end
 

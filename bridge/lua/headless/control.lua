@@ -36,7 +36,8 @@ function control.shutdown()
     if FileManager.instance then FileManager.instance:onClose() end
 end
 
-function control.now() return clock.now end
+function control.now() return clock.now + clock.wall_offset end
+function control.jump_wall_clock(seconds) clock.wall_offset = clock.wall_offset + seconds end
 function control.settle() return UIManager:_runTasksUntil(clock.now) end
 function control.advance(seconds) return UIManager:_runTasksUntil(clock.now + seconds) end
 function control.set_online(online) return NetworkMgr:_setOnline(online) end
