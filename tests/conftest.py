@@ -1,7 +1,9 @@
 """Shared fixtures: the local HTTP server (checked after every test) and its helpers."""
 
+import shutil
 import socket
 import struct
+import subprocess
 import threading
 import time
 
@@ -67,3 +69,17 @@ def reset_connection(httpserver):
                                             if e not in simulated]
             return
         time.sleep(0.01)
+
+
+@pytest.fixture(scope="session")
+def self_signed_cert(tmp_path_factory):
+    """(cert.pem, key.pem) for localhost and 127.0.0.1, made fresh: no key is committed."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key

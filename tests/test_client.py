@@ -7,10 +7,8 @@ for secrets.
 
 import hashlib
 import logging
-import shutil
 import socket
 import ssl
-import subprocess
 import time
 
 import pytest
@@ -616,15 +614,8 @@ def test_https_to_a_plain_http_server_is_unreachable(httpserver, make_client):
 
 
 @pytest.fixture(scope="module")
-def self_signed_server(tmp_path_factory):
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+def self_signed_server(self_signed_cert):
+    cert, key = self_signed_cert
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server = HTTPServer(host="localhost", port=0, ssl_context=context)

@@ -30,7 +30,6 @@ from tools.booklore_server import BookLoreServer, make_sample_library
 
 KO_USER, KO_PASSWORD = "reader-ko", "Ko-p4ss-Sekret!"
 BL_USER, BL_PASSWORD = "reader", "Bl-p4ss-Sekret!"
-TLS = Path(__file__).parent / "tls"
 REPO = Path(__file__).resolve().parents[2]
 SERVER_MENU = ("BookLore Sync", "Settings", "Server and accounts")
 
@@ -268,11 +267,11 @@ class _Health(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def https_server():
-    """A server with a self-signed certificate for 127.0.0.1 (tls/cert.pem, valid to 2126)."""
+def https_server(self_signed_cert):
+    """A server with a self-signed certificate for 127.0.0.1 (made by the fixture)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(TLS / "cert.pem", TLS / "key.pem")
+    context.load_cert_chain(*self_signed_cert)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -298,15 +297,14 @@ def sync_against(settings_dir: Path, url: str, sent: bool = False, **extra) -> t
     return report, check
 
 
-@pytest.mark.parametrize("variables", [
-    {},
-    {"REQUESTS_CA_BUNDLE": str(TLS / "cert.pem"), "SSL_CERT_FILE": str(TLS / "cert.pem"),
-     "CURL_CA_BUNDLE": "", "PYTHONHTTPSVERIFY": "0"},
-])
+@pytest.mark.parametrize("environment", ["clean", "pointing at the server's certificate"])
 def test_a_self_signed_server_fails_with_a_clear_message_whatever_the_environment(
-        tmp_path, https_server, monkeypatch, variables):
-    for name, value in variables.items():
-        monkeypatch.setenv(name, value)
+        tmp_path, https_server, self_signed_cert, monkeypatch, environment):
+    if environment != "clean":
+        cert = str(self_signed_cert[0])
+        for name, value in {"REQUESTS_CA_BUNDLE": cert, "SSL_CERT_FILE": cert,
+                            "CURL_CA_BUNDLE": "", "PYTHONHTTPSVERIFY": "0"}.items():
+            monkeypatch.setenv(name, value)
     report, check = sync_against(tmp_path / "settings", https_server)
     assert report["status"] == "offline"
     assert "TLS certificate could not be verified" in report["summary"], report["summary"]
@@ -322,9 +320,10 @@ def test_no_ca_bundle_value_turns_verification_off(tmp_path, https_server, bundl
     assert _Health.answered == []
 
 
-def test_only_an_explicit_ca_bundle_makes_a_private_certificate_trusted(tmp_path, https_server):
+def test_only_an_explicit_ca_bundle_makes_a_private_certificate_trusted(tmp_path, https_server,
+                                                                        self_signed_cert):
     _report, check = sync_against(tmp_path / "settings", https_server, sent=True,
-                                  ca_bundle=str(TLS / "cert.pem"))
+                                  ca_bundle=str(self_signed_cert[0]))
     assert "Server: reachable (v2.1.0)" in check["text"]  # the server itself works
     assert _Health.answered
 
