@@ -28,12 +28,15 @@ class Sizes:
     files: int
     cold_starts: int
     repeats: int
+    unmatched_books: int
 
 
 FULL = Sizes(drain_sessions=10_000, drain_books=100, closes=300, menu_rows=100_000,
-             turn_sync_sessions=10_000, files=1_000, cold_starts=7, repeats=3)
+             turn_sync_sessions=10_000, files=1_000, cold_starts=7, repeats=3,
+             unmatched_books=1_000)
 QUICK = Sizes(drain_sessions=600, drain_books=6, closes=20, menu_rows=5_000,
-              turn_sync_sessions=600, files=60, cold_starts=2, repeats=1)
+              turn_sync_sessions=600, files=60, cold_starts=2, repeats=1,
+              unmatched_books=60)
 
 
 def book_hash(n: int) -> str:
