@@ -33,6 +33,14 @@ def pending(settings):
     return rows
 
 
+def open_and_turn(host, book, pages, seconds_per_page=30):
+    """Open a book and read `pages` pages; the book stays open."""
+    host.open_book(book.path)
+    for _ in range(pages):
+        host.advance(seconds_per_page)
+        host.turn_page()
+
+
 def sync_count(host):
     return sum(1 for line in host.logs if "BookLoreSync: sync " in line)
 
@@ -99,10 +107,7 @@ def test_pages_mode_thresholds(host, settings, library):
 
 
 def test_book_left_open_ends_at_the_last_page_turn(host, settings, library):
-    host.open_book(library[0].path)
-    for _ in range(4):
-        host.advance(30)
-        host.turn_page()
+    open_and_turn(host, library[0], pages=4)
     host.advance(8 * 3600)
     host.close_book()
     [row] = pending(settings)
@@ -110,10 +115,7 @@ def test_book_left_open_ends_at_the_last_page_turn(host, settings, library):
 
 
 def test_clock_set_back_during_a_session_is_not_saved(host, settings, library):
-    host.open_book(library[0].path)
-    for _ in range(5):
-        host.advance(30)
-        host.turn_page()
+    open_and_turn(host, library[0], pages=5)
     host.jump_wall_clock(-2 * 3600)  # e.g. the device's clock corrected by NTP
     host.advance(30)
     host.close_book()
@@ -123,10 +125,7 @@ def test_clock_set_back_during_a_session_is_not_saved(host, settings, library):
 
 def test_clock_set_forward_during_a_session_ends_it_at_the_last_page_turn(host, settings,
                                                                           library):
-    host.open_book(library[0].path)
-    for _ in range(5):
-        host.advance(30)
-        host.turn_page()
+    open_and_turn(host, library[0], pages=5)
     host.jump_wall_clock(3 * 86400)
     host.close_book()
     [row] = pending(settings)
