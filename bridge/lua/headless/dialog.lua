@@ -10,6 +10,7 @@ Buttons follow KOReader's button specs: `text`/`text_func`, `enabled`/`enabled_f
 
 local UIManager = require("ui/uimanager")
 local WidgetContainer = require("ui/widget/container/widgetcontainer")
+local labels = require("headless/labels")
 
 local Dialog = WidgetContainer:extend{
     widget_type = "Dialog",
@@ -17,16 +18,8 @@ local Dialog = WidgetContainer:extend{
     dismissable = true,
 }
 
-function Dialog.buttonText(button)
-    if button.text_func then return button.text_func() end
-    return button.text
-end
-
-function Dialog.buttonEnabled(button)
-    local enabled = button.enabled
-    if button.enabled_func then enabled = button.enabled_func() end
-    return enabled ~= false
-end
+Dialog.buttonText = labels.text
+Dialog.buttonEnabled = labels.enabled
 
 --- Rows of button specs; subclasses that build their own buttons override this.
 function Dialog:getButtonRows()

@@ -9,6 +9,19 @@ sharing the prefix, is an error that lists the labels on offer.
 
 local labels = {}
 
+--- The label of a menu item or button spec: `text_func()` if given, else `text`.
+function labels.text(spec)
+    if spec.text_func then return spec.text_func() end
+    return spec.text
+end
+
+--- Whether a menu item or button spec is enabled: `enabled_func()` or `enabled`; nil counts as enabled.
+function labels.enabled(spec)
+    local enabled = spec.enabled
+    if spec.enabled_func then enabled = spec.enabled_func() end
+    return enabled ~= false
+end
+
 local function quoteAll(names)
     local quoted = {}
     for i, name in ipairs(names) do quoted[i] = string.format("%q", tostring(name)) end

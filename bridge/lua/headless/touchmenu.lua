@@ -16,16 +16,8 @@ local _ = require("gettext")
 
 local TouchMenu = {}
 
-function TouchMenu.text(item)
-    if item.text_func then return item.text_func() end
-    return item.text
-end
-
-function TouchMenu.enabled(item)
-    local enabled = item.enabled
-    if item.enabled_func then enabled = item.enabled_func() end
-    return enabled ~= false
-end
+TouchMenu.text = labels.text
+TouchMenu.enabled = labels.enabled
 
 local function hasChildren(item)
     return item.sub_item_table ~= nil or item.sub_item_table_func ~= nil
