@@ -71,6 +71,18 @@ def reset_connection(httpserver):
         time.sleep(0.01)
 
 
+@pytest.fixture
+def core(tmp_path, server):
+    """The core over a fresh settings folder, configured for `server` (a module may
+    override `server` or `core`)."""
+    from python_core.facade import BookLoreSync
+    from tests.plugin_support import configure
+    configure(tmp_path / "settings", server.url)
+    core = BookLoreSync(tmp_path / "settings")
+    yield core
+    core.close()
+
+
 @pytest.fixture(scope="session")
 def self_signed_cert(tmp_path_factory):
     """(cert.pem, key.pem) for localhost and 127.0.0.1, made fresh: no key is committed."""

@@ -5,9 +5,8 @@ import itertools
 
 import pytest
 
-from python_core.facade import BookLoreSync
 from python_core.item_upload import ANNOTATIONS, EDIT_KEPT, NOTES_V1, NOTES_V2, endpoints_for
-from tests.plugin_support import BOOKLORE, KOREADER, configure
+from tests.plugin_support import BOOKLORE, KOREADER
 from tests.small_epub import PASSAGES, write_small_epub
 from tools.booklore_server import BookLoreServer, Fault, partial_md5
 
@@ -24,14 +23,6 @@ def server(epub):
     server.book_id = server.add_book("Small", file_hash=partial_md5(epub))
     yield server
     server.stop()
-
-
-@pytest.fixture
-def core(tmp_path, server):
-    configure(tmp_path / "settings", server.url)
-    core = BookLoreSync(tmp_path / "settings")
-    yield core
-    core.close()
 
 
 def note(text="first thought", **fields):

@@ -34,14 +34,6 @@ def server(library):
     server.stop()
 
 
-@pytest.fixture
-def core(tmp_path, server):
-    configure(tmp_path / "settings", server.url)
-    core = BookLoreSync(tmp_path / "settings")
-    yield core
-    core.close()
-
-
 def read(core, book, day=0, path=None, title="use the book's"):
     start = T0 + day * 86400
     result = core.record_session({
