@@ -52,8 +52,7 @@ class BookLoreSync:
 
     def __init__(self, settings_dir: str | os.PathLike):
         self.db = Database.in_settings_dir(settings_dir)
-        self.reading = ReadingTracker(self.db, self.record_session,
-                                      lambda: self.settings()["idle_cap_minutes"] * 60)
+        self.reading = ReadingTracker(self.db, self.record_session)
 
     def close(self) -> None:
         self.db.close()
@@ -110,7 +109,8 @@ class BookLoreSync:
     @use_case
     def start_reading(self, event: dict[str, Any]) -> dict[str, Any]:
         """A book was opened or the device woke up with a book open."""
-        if not self.settings()["tracking_enabled"]:
+        current = self.settings()
+        if not current["tracking_enabled"]:
             self.reading.state = None
             return {"tracking": False}
         entry = book_entry(event)
@@ -118,7 +118,7 @@ class BookLoreSync:
             book_cache.remember_file(tx, entry, utc_now())
             entry["book_id"] = entry["book_id"] or book_cache.known_book_id(
                 tx, entry["book_hash"])
-        self.reading.start(entry, event)
+        self.reading.start(entry, event, current["idle_cap_minutes"] * 60)
         return {"tracking": True, **{k: entry[k] for k in (
             "book_hash", "book_id", "title", "isbn13", "isbn10")}}
 

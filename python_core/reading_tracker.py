@@ -24,17 +24,18 @@ PERSIST_EVERY_SECONDS = 60
 class ReadingTracker:
     """One device reads one book at a time; this holds that session."""
 
-    def __init__(self, db: Database, record: Callable[[dict], dict],
-                 idle_cap_seconds: Callable[[], float]):
+    def __init__(self, db: Database, record: Callable[[dict], dict]):
         self._db = db
         self._record = record
-        self._idle_cap = idle_cap_seconds
+        self._idle_cap = float("inf")
         self.state: dict[str, Any] | None = None
         self._saved_at = 0.0
 
-    def start(self, book: dict[str, Any], event: dict[str, Any]) -> None:
-        """Begin a session; `book` is the resolved book entry, `event` the live position."""
+    def start(self, book: dict[str, Any], event: dict[str, Any], idle_cap_seconds: float) -> None:
+        """Begin a session; `book` is the resolved book entry, `event` the live position.
+        The idle cap is read once here, not on every page turn (a hot path)."""
         now = float(event["time"])
+        self._idle_cap = idle_cap_seconds
         self.state = {
             "file_path": book["file_path"], "book_hash": book["book_hash"],
             "book_id": book.get("book_id"), "title": book.get("title"),
@@ -52,7 +53,7 @@ class ReadingTracker:
             return None
         now = float(event["time"])
         closed = None
-        if now - self.state["last_activity_time"] > self._idle_cap():
+        if now - self.state["last_activity_time"] > self._idle_cap:
             closed = self._split_after_idle(now)
         if event.get("page") != self.state["page"]:
             self.state["pages_read"] += 1
