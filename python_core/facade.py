@@ -167,7 +167,7 @@ class BookLoreSync:
     def sync_pending(self, online: bool = True, interactive: bool = False) -> dict[str, Any]:
         current = self.settings()
         report = run_sync(self.db, current, lambda: self.make_client(current), online=online)
-        return {**report.as_dict(), "ok": report.ok, "interactive": bool(interactive)}
+        return {**report.as_dict(), "interactive": bool(interactive)}
 
     @use_case
     def match_unmatched(self, online: bool = True) -> dict[str, Any]:
