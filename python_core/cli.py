@@ -16,9 +16,10 @@ from typing import Any
 
 from python_core.facade import BookLoreSync
 from python_core.settings import SETTINGS
-from python_core.sync_report import KINDS
+from python_core.sync.report import KINDS
 
 SETTINGS_DIR_ENV = "BOOKLORE_SYNC_SETTINGS_DIR"
+TOOL_COMMANDS = "booklore_sync.commands"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,9 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
     clear = commands.add_parser("clear-pending", help="discard queued items of some kinds")
     clear.add_argument("kinds", nargs="+", choices=KINDS)
     commands.add_parser("clear-cache", help="forget file-to-book mappings (queues stay)")
-    demo = commands.add_parser("demo", help="run the demo against a local BookLore server")
-    demo.add_argument("--keep", action="store_true", help="keep the demo's folder")
+    for name, entry in _tool_commands().items():
+        tool = commands.add_parser(name, add_help=False,
+                                   help=f"from {entry.value.split(':')[0]} (development tools)")
+        tool.add_argument("tool_args", nargs=argparse.REMAINDER)
+        tool.set_defaults(tool=entry)
     return parser
+
+
+def _tool_commands() -> dict[str, Any]:
+    """Commands other installed packages add (the demo, from tools/): found at run time
+    through entry points, so the core never imports the development tools."""
+    from importlib import metadata
+    found = metadata.entry_points()
+    group = (found.select(group=TOOL_COMMANDS) if hasattr(found, "select")
+             else found.get(TOOL_COMMANDS, ()))  # Python 3.9
+    return {entry.name: entry for entry in group}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,9 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                         stream=sys.stderr)
     for handler in logging.root.handlers:  # loggers with their own level still pass here
         handler.setLevel(level)
-    if args.command == "demo":
-        from tools.demo import run_demo
-        return run_demo(keep=args.keep)
+    if getattr(args, "tool", None) is not None:
+        return args.tool.load()(args.tool_args)
     if not args.settings_dir:
         print(f"booklore-sync: give --settings-dir or set ${SETTINGS_DIR_ENV}", file=sys.stderr)
         return 2

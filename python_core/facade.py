@@ -13,17 +13,23 @@ import logging
 import os
 from typing import Any
 
-from python_core import book_identity, close_capture, connection_check, manual_matching, matching
-from python_core import sessions as session_rules
-from python_core.book_entry import book_entry, session_row
-from python_core.reading_tracker import ReadingTracker
 from python_core import settings as settings_rules
-from python_core.client import BookLoreClient, Credentials, md5_hex
+from python_core.annotations import close_capture
+from python_core.books import identity as book_identity
+from python_core.books.entry import book_entry
+from python_core.clock import utc_now
 from python_core.errors import FingerprintError, SettingsError, StoreError
+from python_core.matching import automatic as matching
+from python_core.matching import manual as manual_matching
+from python_core.reading import sessions as session_rules
+from python_core.reading.sessions import session_row
+from python_core.reading.tracker import ReadingTracker
+from python_core.server import connection_check
+from python_core.server.client import BookLoreClient, Credentials, md5_hex
+from python_core.server.token_store import DatabaseTokenStore, account_key
 from python_core.store import Database, book_cache, config_tables, item_queues, session_queue
-from python_core.sync import OFFLINE_TEXT, run_sync, utc_now
-from python_core.sync_report import KINDS
-from python_core.token_store import DatabaseTokenStore, account_key
+from python_core.sync.report import KINDS
+from python_core.sync.run import OFFLINE_TEXT, run_sync
 
 log = logging.getLogger("booklore_sync.core")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from python_core.annotation_items import booklore_colour, digest, queue_item
+from python_core.annotations.items import booklore_colour, digest, queue_item
 
 BOOK = {"book_hash": "a" * 32, "book_id": 7}
 

@@ -6,6 +6,7 @@ import logging
 import threading
 
 import pytest
+
 from bridge.api import CORE_MODULE, build_core_table
 from bridge.convert import ConversionError, to_lua, to_python
 from bridge.inbox import WorkerInbox

@@ -17,7 +17,6 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from python_core import __version__
-from python_core.client import MAX_BODY_BYTES, BookLoreClient, Credentials, Tokens, md5_hex
 from python_core.errors import (
     AuthError,
     BadResponse,
@@ -27,6 +26,7 @@ from python_core.errors import (
     ServerError,
     Unreachable,
 )
+from python_core.server.client import MAX_BODY_BYTES, BookLoreClient, Credentials, Tokens, md5_hex
 
 KO_USER = "reader"
 KO_PASSWORD = "ko-pass-word"

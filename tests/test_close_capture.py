@@ -2,7 +2,7 @@
 
 import pytest
 
-from python_core.annotation_items import digest
+from python_core.annotations.items import digest
 from python_core.facade import BookLoreSync
 from python_core.store import item_queues
 from tests.small_epub import PASSAGES, write_small_epub

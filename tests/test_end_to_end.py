@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from python_core.books.fingerprint import partial_md5
 from python_core.facade import BookLoreSync
-from python_core.fingerprint import partial_md5
 from tools.booklore_server import BookLoreServer, Fault, make_sample_library
 
 T0 = 1_767_225_600

@@ -8,9 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from python_core.epub_cfi import (
-    XPointer, build_cfi, collapsed_length, content_steps, parse_xpointer, source_offset)
-from python_core.epub_file import EpubFile
+from python_core.annotations.epub_cfi import (
+    XPointer,
+    build_cfi,
+    collapsed_length,
+    content_steps,
+    parse_xpointer,
+    source_offset,
+)
+from python_core.annotations.epub_file import EpubFile
 from tests.small_epub import CH1, CH2, CLOCKS, MEMBERS, PASSAGES, text_at, write_small_epub
 
 

@@ -107,7 +107,7 @@ def test_bad_setting_is_a_result_not_an_exception(core):
 
 
 def test_changing_the_booklore_password_forgets_a_refused_login(core):
-    from python_core.token_store import DatabaseTokenStore
+    from python_core.server.token_store import DatabaseTokenStore
     core.set_setting("server_url", "https://b.example.org")
     core.set_setting("booklore_username", "reader")
     store = DatabaseTokenStore(core.db, "https://b.example.org", "reader")

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
+from python_core.books.fingerprint import SAMPLE_OFFSETS, is_fingerprint, partial_md5
 from python_core.errors import FingerprintError
-from python_core.fingerprint import SAMPLE_OFFSETS, is_fingerprint, partial_md5
 
 
 def reference(data: bytes) -> str:
@@ -96,7 +96,7 @@ def test_folder_is_a_clear_error(tmp_path):
 
 def test_unreadable_file_is_a_clear_error(tmp_path, monkeypatch):
     # The suite may run as root, who can read a chmod-0 file; refuse the open instead.
-    from python_core import fingerprint
+    from python_core.books import fingerprint
 
     def refuse(path, mode="r"):
         raise PermissionError(13, "Permission denied", str(path))
@@ -106,7 +106,7 @@ def test_unreadable_file_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_io_error_mid_read_is_a_clear_error(tmp_path, monkeypatch):
-    from python_core import fingerprint
+    from python_core.books import fingerprint
 
     def broken(path, mode="r"):
         raise OSError(5, "Input/output error")

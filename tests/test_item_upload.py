@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from python_core.item_upload import ANNOTATIONS, EDIT_KEPT, NOTES_V1, NOTES_V2, endpoints_for
+from python_core.sync.item_upload import ANNOTATIONS, EDIT_KEPT, NOTES_V1, NOTES_V2, endpoints_for
 from tests.plugin_support import BOOKLORE, KOREADER
 from tests.small_epub import PASSAGES, write_small_epub
 from tools.booklore_server import BookLoreServer, Fault, partial_md5

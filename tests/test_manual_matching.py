@@ -1,4 +1,4 @@
-"""Manual matching in the core (python_core.manual_matching through the facade), against
+"""Manual matching in the core (python_core.matching.manual through the facade), against
 the bundled BookLore-compatible server: which book is next, the search, the confirmation."""
 
 import shutil

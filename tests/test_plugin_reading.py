@@ -6,8 +6,8 @@ import threading
 import pytest
 
 from bridge import HeadlessHost
+from python_core.books.fingerprint import partial_md5
 from python_core.facade import BookLoreSync
-from python_core.fingerprint import partial_md5
 from tests.plugin_support import MANAGE, configure, labels, read_book
 
 T0 = 1_767_225_600.0

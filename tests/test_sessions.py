@@ -2,7 +2,7 @@
 
 import pytest
 
-from python_core import sessions
+from python_core.reading import sessions
 from python_core.settings import with_defaults
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -106,8 +106,3 @@ def test_server_book_type_is_always_an_allowed_value():
     assert sessions.server_book_type("DJVU") == "EPUB"
     assert sessions.server_book_type(None) == "EPUB"
 
-
-def test_iso_utc_requires_a_zone():
-    assert sessions.iso_utc("2026-02-22T14:00:00+01:00") == "2026-02-22T13:00:00Z"
-    with pytest.raises(ValueError):
-        sessions.iso_utc("2026-02-22T14:00:00")

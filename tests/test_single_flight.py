@@ -4,12 +4,12 @@ import subprocess
 import sys
 import textwrap
 
-from python_core.single_flight import single_flight
 from python_core.store import Database, config_tables
+from python_core.sync.single_flight import single_flight
 
 HOLD_LEASE = textwrap.dedent("""
     import sys, time
-    from python_core.single_flight import single_flight
+    from python_core.sync.single_flight import single_flight
     from python_core.store import Database
     db = Database(sys.argv[1])
     with single_flight(db) as lease:

@@ -8,8 +8,14 @@ import threading
 import pytest
 
 from python_core.errors import StoreError
-from python_core.store import Database, book_cache, config_tables, item_queues, schema
-from python_core.store import session_queue
+from python_core.store import (
+    Database,
+    book_cache,
+    config_tables,
+    item_queues,
+    schema,
+    session_queue,
+)
 
 HASH_A = "a" * 32
 HASH_B = "b" * 32

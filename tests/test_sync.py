@@ -322,7 +322,7 @@ def test_clear_pending_refuses_unknown_kinds_and_deletes_nothing(core):
 @pytest.mark.parametrize("step", ["resolved", "marked_sending", "server_accepted",
                                   "moved_to_history"])
 def test_interrupted_sync_leaves_every_session_in_exactly_one_table(core, httpserver, step):
-    from python_core import sync as sync_module
+    from python_core.sync import run as sync_module
     queue_sessions(core, 5, book_id=7)
     queue_sessions(core, 3, book=2, book_id=8)
     httpserver.expect_request(BATCH, method="POST").respond_with_json({})

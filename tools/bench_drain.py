@@ -19,15 +19,21 @@ from pathlib import Path
 
 import requests
 
-from python_core import sessions
-from python_core.client import md5_hex
 from python_core.facade import BookLoreSync
-from python_core import session_upload
-from python_core.client import BookLoreClient
-from python_core.session_upload import BATCH_LIMIT
+from python_core.reading import sessions
+from python_core.server.client import BookLoreClient, md5_hex
 from python_core.store import DB_FILENAME, config_tables
+from python_core.sync import session_upload
+from python_core.sync.session_upload import BATCH_LIMIT
 from tools.bench_setup import (
-    KOREADER, Sizes, configure, heading, queue_sessions, say, start_server, stopwatch,
+    KOREADER,
+    Sizes,
+    configure,
+    heading,
+    queue_sessions,
+    say,
+    start_server,
+    stopwatch,
 )
 
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from python_core.fingerprint import SAMPLE_OFFSETS, SAMPLE_SIZE, partial_md5
+from python_core.books.fingerprint import SAMPLE_OFFSETS, SAMPLE_SIZE, partial_md5
 from tools.bench_setup import Sizes, heading, say
 
 SIZES = (0, 700, 4_000, 60_000, 300_000, 2_000_000, 20_000_000, 300_000_000, 2_000_000_000)

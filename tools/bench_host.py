@@ -19,7 +19,13 @@ from bridge import HeadlessHost
 from python_core.facade import BookLoreSync
 from python_core.store import DB_FILENAME
 from tools.bench_setup import (
-    Sizes, configure, heading, latency_line, queue_sessions, say, start_server,
+    Sizes,
+    configure,
+    heading,
+    latency_line,
+    queue_sessions,
+    say,
+    start_server,
 )
 from tools.booklore_server import make_sample_library
 

@@ -10,6 +10,7 @@ Everything lives in a temporary folder that is removed afterwards.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,6 +22,13 @@ DAY = 86400
 ACCOUNT = {"booklore": ("reader", "reading-is-fun"), "koreader": ("reader-ko", "012345")}
 SETTINGS_MENU = ("BookLore Sync", "Settings")
 MANAGE = (*SETTINGS_MENU, "Manage Sessions")
+
+
+def command(argv: list[str]) -> int:
+    """`booklore-sync demo [--keep]`, registered as an entry point in pyproject.toml."""
+    parser = argparse.ArgumentParser(prog="booklore-sync demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--keep", action="store_true", help="keep the demo's folder")
+    return run_demo(keep=parser.parse_args(argv).keep)
 
 
 def run_demo(keep: bool = False) -> int:

@@ -10,8 +10,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from python_core.client import BookLoreClient, Credentials, md5_hex
 from python_core.errors import BookLoreError
+from python_core.server.client import BookLoreClient, Credentials, md5_hex
 from python_core.store import DB_FILENAME
 from tools.booklore_server import BookLoreServer, Fault
 

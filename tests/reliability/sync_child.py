@@ -18,7 +18,7 @@ import time
 
 from python_core.facade import BookLoreSync
 from python_core.store import session_queue
-from python_core.sync import run_sync
+from python_core.sync.run import run_sync
 
 
 def say(text: str) -> None:

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bridge import HeadlessHost
-from python_core.client import BookLoreClient, Credentials, md5_hex
 from python_core.errors import BookLoreError
 from python_core.facade import BookLoreSync
+from python_core.server.client import BookLoreClient, Credentials, md5_hex
 from tests.reliability.raw_server import RESET, SILENCE, RawServer
 from tests.reliability.support import T0, integrity, open_raw
 from tools.booklore_server import make_sample_library
@@ -123,7 +123,7 @@ def call_client(client: BookLoreClient, which: str):
         "by_hash": (lambda: client.book_by_hash("0" * 32), (dict, type(None))),
         "auth": (lambda: client.check_koreader_auth(), str),
         "health": (lambda: client.healthcheck(), dict),
-        "probe": (lambda: client.probe("GET", "/api/koreader/books/by-hash/x"), tuple),
+        "probe": (lambda: client.probe("by_hash", hash="x"), tuple),
         "search": (lambda: client.search_books(title="Dune"), list),
     }
     return calls[which]

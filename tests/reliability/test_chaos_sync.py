@@ -16,11 +16,18 @@ import random
 import pytest
 
 from python_core.facade import BookLoreSync
-from python_core.sessions import iso_utc
-from python_core.sync import run_sync
+from python_core.reading.sessions import iso_utc
+from python_core.sync.run import run_sync
 from tests.reliability.support import (
-    Ledger, assert_each_session_in_exactly_one_table, integrity, observed_client_factory,
-    open_raw, server_copies, session_event, settings_for, start_server,
+    Ledger,
+    assert_each_session_in_exactly_one_table,
+    integrity,
+    observed_client_factory,
+    open_raw,
+    server_copies,
+    session_event,
+    settings_for,
+    start_server,
 )
 from tools.booklore_server import Fault
 

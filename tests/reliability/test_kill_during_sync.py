@@ -26,11 +26,16 @@ from pathlib import Path
 import pytest
 
 from python_core.facade import BookLoreSync
-from python_core.sessions import iso_utc
+from python_core.reading.sessions import iso_utc
 from python_core.store import DB_FILENAME
 from tests.reliability.support import (
-    assert_each_session_in_exactly_one_table, integrity, open_raw, server_copies,
-    session_event, settings_for, start_server,
+    assert_each_session_in_exactly_one_table,
+    integrity,
+    open_raw,
+    server_copies,
+    session_event,
+    settings_for,
+    start_server,
 )
 from tools.booklore_server import Fault
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from bridge import HeadlessHost
-from python_core.client import md5_hex
 from python_core.facade import BookLoreSync
+from python_core.server.client import md5_hex
 from python_core.settings import SETTINGS
 from python_core.store import DB_FILENAME, Database, schema
 from tests.reliability.support import T0, open_raw

@@ -4,8 +4,16 @@ database constraints that reject what validation lets through."""
 
 from .constraints import max_size, not_empty, not_null, reject_violations
 from .errors import ApiError, book_not_found, data_conflict
-from .request_fields import (enum_field, float_field, instant_field, int_field,
-                             long_field, object_list_field, read_object, string_field)
+from .request_fields import (
+    enum_field,
+    float_field,
+    instant_field,
+    int_field,
+    long_field,
+    object_list_field,
+    read_object,
+    string_field,
+)
 from .responses import Response, json_response
 from .state import BOOK_TYPES
 from .timestamps import format_instant

@@ -1,4 +1,4 @@
-"""What the core stores about a book and a session, built from the plugin's plain values.
+"""What the core stores about a book, built from the plugin's plain values.
 
 The fingerprint is taken from KOReader when it already computed one (doc settings
 `partial_md5_checksum`) and computed from the file otherwise; ISBNs are read from the
@@ -11,10 +11,8 @@ import os
 import re
 from typing import Any
 
-from python_core import sessions as session_rules
+from python_core.books.fingerprint import is_fingerprint, partial_md5
 from python_core.errors import FingerprintError
-from python_core.fingerprint import is_fingerprint, partial_md5
-from python_core.sync import utc_now
 
 _ISBN_CANDIDATE = re.compile(r"(97[89][\d\- ]{10,14}|[\dX][\d\- ]{8,12}[\dXx])")
 
@@ -65,26 +63,6 @@ def _valid10(digits: str) -> bool:
         return False
     values = [int(d) for d in digits[:9]] + [10 if digits[9] == "X" else int(digits[9])]
     return sum((10 - i) * v for i, v in enumerate(values)) % 11 == 0
-
-
-def session_row(data: dict[str, Any], entry: dict[str, Any], end: float) -> dict[str, Any]:
-    start = session_rules.epoch(data["start_time"])
-    return {
-        "book_id": entry["book_id"], "book_hash": entry["book_hash"],
-        "book_type": data.get("book_type") or session_rules.book_type_for(
-            entry["file_path"] or ""),
-        "title": entry["title"],
-        "start_time": session_rules.iso_utc(start), "end_time": session_rules.iso_utc(end),
-        "duration_seconds": int(round(end - start)),
-        "start_progress": data.get("start_progress"), "end_progress": data.get("end_progress"),
-        "start_location": _text(data.get("start_location")),
-        "end_location": _text(data.get("end_location")),
-        "pages_read": data.get("pages_read"), "created_at": utc_now(),
-    }
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def _size(path: str | None) -> int | None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from python_core.clock import utc_now
 from python_core.errors import AuthError, BookLoreError, Unreachable
+from python_core.server.token_store import DatabaseTokenStore
 from python_core.store import Database, config_tables
-from python_core.sync import utc_now
-from python_core.token_store import DatabaseTokenStore
 
 PROBE_HASH = "0" * 32
 BATCH_PROBE = {"bookId": 0, "bookType": "EPUB", "sessions": []}
@@ -74,9 +74,8 @@ def _features(client) -> dict[str, Any]:
     """404 JSON to an unknown hash = by-hash exists; 400 JSON to an empty batch = the
     batch endpoint exists and validated it. Web pages, 403, 404, 405, 5xx = missing."""
     try:
-        hash_status, hash_json = client.probe("GET", f"/api/koreader/books/by-hash/{PROBE_HASH}")
-        batch_status, batch_json = client.probe("POST", "/api/v1/reading-sessions/batch",
-                                                BATCH_PROBE)
+        hash_status, hash_json = client.probe("by_hash", hash=PROBE_HASH)
+        batch_status, batch_json = client.probe("batch", BATCH_PROBE)
     except BookLoreError as exc:
         return {"batch": None, "lines": [f"Server features: could not be checked ({exc})"]}
     by_hash = hash_status == 404 and hash_json

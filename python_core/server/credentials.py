@@ -1,6 +1,6 @@
 """The two BookLore accounts, the JWT pair and where the pair is kept (booklore-api.md §1).
 
-Plain data with no HTTP, re-exported by `python_core.client`. Secrets stay out of every
+Plain data with no HTTP, re-exported by `python_core.server.client`. Secrets stay out of every
 repr so a logged object cannot leak a password, a KOReader key or a token.
 """
 

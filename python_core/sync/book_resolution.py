@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from python_core.books.matches import NO_MATCH
 from python_core.errors import AuthError, BookLoreError, Unreachable
 from python_core.store import Database, book_cache, item_queues
-from python_core.sync_report import Offline, SyncReport
+from python_core.sync.report import Offline, SyncReport
 
 log = logging.getLogger("booklore_sync.sync")
 
 CHECK_ACCOUNT = "Check the KOReader account under Settings → Server and accounts."
-NO_MATCH = "No match found based on hash.\nDoes this book exist in your BookLore library?"
 
 
 def resolve_queued(db: Database, client, report: SyncReport, now: Callable[[], str]) -> None:

@@ -16,11 +16,11 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from python_core.books.fingerprint import is_fingerprint
+from python_core.books.matches import remember_match
 from python_core.errors import AuthError, BookLoreError, Unreachable
-from python_core.fingerprint import is_fingerprint
-from python_core.matching import remember_match
 from python_core.store import Database, book_cache
-from python_core.sync import OFFLINE_TEXT, run_sync
+from python_core.sync.run import OFFLINE_TEXT, run_sync
 
 RESULT_LIMIT = 5
 NO_RESULTS = "No books found on BookLore for “{query}”."

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from python_core.annotation_items import digest, identity
+from python_core.annotations.items import digest, identity
 from python_core.errors import AuthError, BookLoreError, Rejected, Unreachable
 from python_core.store import Database, item_queues
-from python_core.sync_report import Offline, SyncReport
+from python_core.sync.report import Offline, SyncReport
 
 ANNOTATIONS = "annotations"        # POST /api/v1/annotations: highlight at a CFI
 NOTES_V2 = "book-notes-v2"         # POST /api/v2/book-notes: note at a CFI (BookLore's reader)

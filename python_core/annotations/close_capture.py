@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 import os
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from typing import Any
 
-from python_core import annotation_items
-from python_core.book_entry import book_entry
-from python_core.epub_file import EpubFile
+from python_core.annotations import items as annotation_items
+from python_core.annotations.epub_file import EpubFile
+from python_core.books.entry import book_entry
 from python_core.store import Database, book_cache, item_queues
 
 log = logging.getLogger("booklore_sync.capture")

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from python_core.books.matches import remember_match
 from python_core.errors import AuthError, BookLoreError, Unreachable
-from python_core.store import Database, book_cache, item_queues
-from python_core.sync import OFFLINE_TEXT, utc_now
+from python_core.store import Database, book_cache
+from python_core.sync.run import OFFLINE_TEXT
 
 ASK_MANUAL = "No new matches found ({n} still unmatched).\n\nDo you want to manually match the books?"
 
@@ -46,13 +47,6 @@ def _ask_each(db: Database, client, hashes: list[str]) -> tuple[int, str | None]
             remember_match(db, book_hash, int(book["id"]), "hash")
             matched += 1
     return matched, None
-
-
-def remember_match(db: Database, book_hash: str, book_id: int, source: str) -> None:
-    """One transaction: the cache rows and every queued item of that fingerprint."""
-    with db.atomic() as tx:
-        book_cache.set_book_id(tx, book_hash, book_id, source, utc_now())
-        item_queues.assign_book_id(tx, book_hash, book_id)
 
 
 def _summary(matched: int, remaining: int, problem: str | None) -> str:

@@ -11,14 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from python_core.book_resolution import NO_MATCH
+from python_core.books.matches import NO_MATCH, NO_MATCH_HASH_OR_ISBN, remember_match
+from python_core.clock import utc_now
 from python_core.errors import BookLoreError
-from python_core.matching import remember_match
 from python_core.store import Database, book_cache
-from python_core.sync import utc_now
-
-NO_MATCH_HASH_OR_ISBN = ("No match found based on hash or ISBN.\n"
-                         "Does this book exist in your BookLore library?")
 
 
 def identify(db: Database, settings: dict[str, Any], make_client: Callable[[], Any],

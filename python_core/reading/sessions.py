@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
+
+from python_core.clock import epoch, iso_utc, utc_now
 
 SERVER_BOOK_TYPES = ("PDF", "EPUB", "CBX", "FB2", "MOBI", "AZW3", "AUDIOBOOK")
 _TYPE_BY_EXTENSION = {
@@ -31,23 +33,6 @@ def book_type_for(path: str) -> str:
         return "FB2"
     extension = os.path.splitext(name)[1].lstrip(".")
     return _TYPE_BY_EXTENSION.get(extension, "EPUB")
-
-
-def iso_utc(value: float | str) -> str:
-    """Epoch seconds or an ISO string with a zone → 'YYYY-MM-DDTHH:MM:SSZ'."""
-    if isinstance(value, str):
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            raise ValueError(f"time '{value}' has no time zone")
-    else:
-        moment = datetime.fromtimestamp(float(value), tz=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def epoch(value: float | str) -> float:
-    if isinstance(value, str):
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -134,3 +119,23 @@ def format_duration(seconds: int) -> str:
     if minutes:
         return f"{minutes}m {secs}s"
     return f"{secs}s"
+
+
+def session_row(data: dict[str, Any], entry: dict[str, Any], end: float) -> dict[str, Any]:
+    start = epoch(data["start_time"])
+    return {
+        "book_id": entry["book_id"], "book_hash": entry["book_hash"],
+        "book_type": data.get("book_type") or book_type_for(
+            entry["file_path"] or ""),
+        "title": entry["title"],
+        "start_time": iso_utc(start), "end_time": iso_utc(end),
+        "duration_seconds": int(round(end - start)),
+        "start_progress": data.get("start_progress"), "end_progress": data.get("end_progress"),
+        "start_location": _text(data.get("start_location")),
+        "end_location": _text(data.get("end_location")),
+        "pages_read": data.get("pages_read"), "created_at": utc_now(),
+    }
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

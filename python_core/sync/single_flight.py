@@ -15,8 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from python_core.store import Database
-from python_core.store import config_tables
+from python_core.store import Database, config_tables
 
 LEASE_NAME = "sync"
 LEASE_SECONDS = 300.0

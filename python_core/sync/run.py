@@ -11,22 +11,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
-from python_core import book_resolution, item_upload
-from python_core.session_upload import SessionUploader
-from python_core.single_flight import single_flight
+from python_core.clock import utc_now
 from python_core.store import Database, item_queues, session_queue
-from python_core.sync_report import Offline, SyncReport
+from python_core.sync import book_resolution, item_upload
+from python_core.sync.report import Offline, SyncReport
+from python_core.sync.session_upload import SessionUploader
+from python_core.sync.single_flight import single_flight
 
 log = logging.getLogger("booklore_sync.sync")
 
 OFFLINE_TEXT = "No network connection"
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_sync(db: Database, settings: dict[str, Any], make_client: Callable[[], Any], *,

@@ -7,9 +7,9 @@ locks an account out for 15 minutes after five failures.
 
 from __future__ import annotations
 
-from python_core.client import Tokens
+from python_core.clock import utc_now
+from python_core.server.client import Tokens
 from python_core.store import Database, config_tables
-from python_core.sync import utc_now
 
 
 def account_key(server_url: str, username: str) -> str:

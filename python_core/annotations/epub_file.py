@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from urllib.parse import unquote
 
-from python_core import epub_cfi
+from python_core.annotations import epub_cfi
 
 CONTAINER = "META-INF/container.xml"
 #: BookLore refuses longer CFIs (`cfi` ≤ 1000 characters).

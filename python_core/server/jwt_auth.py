@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from python_core import http_errors
-from python_core.credentials import Credentials, Tokens, TokenStore
 from python_core.errors import AuthError, BadResponse
-from python_core.http_errors import Reply
+from python_core.server import http_errors
+from python_core.server.credentials import Credentials, Tokens, TokenStore
+from python_core.server.endpoints import ENDPOINTS
+from python_core.server.http_errors import Reply
 
-LOGIN_PATH = "/api/v1/auth/login"
-REFRESH_PATH = "/api/v1/auth/refresh"
+LOGIN_PATH = ENDPOINTS["login"].path
+REFRESH_PATH = ENDPOINTS["refresh"].path
 #: Login answers that mean "these credentials will not work": 400 Invalid credentials,
 #: 403 local login disabled, 429 locked out for 15 minutes; 401 only comes from a proxy.
 LOGIN_REFUSED = frozenset({400, 401, 403, 429})

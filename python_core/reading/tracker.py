@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from python_core.clock import utc_now
 from python_core.store import Database, open_session
-from python_core.sync import utc_now
 
 PERSIST_EVERY_SECONDS = 60
 

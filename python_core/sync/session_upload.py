@@ -19,13 +19,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from python_core import sessions
 from python_core.errors import (
-    AuthError, BadResponse, BookLoreError, ResponseLost, ServerError, Unreachable,
+    AuthError,
+    BadResponse,
+    BookLoreError,
+    ResponseLost,
+    ServerError,
+    Unreachable,
 )
-from python_core.book_resolution import CHECK_ACCOUNT
+from python_core.reading import sessions
 from python_core.store import Database, config_tables, session_queue
-from python_core.sync_report import Offline, SyncReport
+from python_core.sync.book_resolution import CHECK_ACCOUNT
+from python_core.sync.report import Offline, SyncReport
 
 log = logging.getLogger("booklore_sync.sync")
 

@@ -1,0 +1,170 @@
+"""The BookLore endpoints: one typed method per call, over `transport` (the network).
+
+Every path, its method and the status that means success are in `ENDPOINTS` at the top,
+as the store keeps its SQL. Answers become `python_core.errors` exceptions through
+`http_errors`; a method returns plain dicts and lists or raises. Two auth schemes exist
+(booklore-api.md §1): KOReader headers (`x-auth-user` / `x-auth-key`) for `/api/koreader/*`
+and, on the fork, the session POSTs; a JWT (`jwt_auth`) for everything else.
+"""
+
+from __future__ import annotations
+
+from python_core.errors import AuthError, BadResponse
+from python_core.server import http_errors
+from python_core.server.credentials import (
+    Credentials,
+    MemoryTokenStore,
+    Tokens,
+    TokenStore,
+    md5_hex,
+)
+from python_core.server.endpoints import ENDPOINTS, path_of
+from python_core.server.http_errors import Reply
+from python_core.server.jwt_auth import JwtAuth
+from python_core.server.transport import MAX_BODY_BYTES, Transport
+
+__all__ = ["BookLoreClient", "Credentials", "Tokens", "TokenStore", "md5_hex", "MAX_BODY_BYTES"]
+
+
+class BookLoreClient:
+    """Typed calls to one BookLore server; raises only `python_core.errors` exceptions."""
+
+    def __init__(self, credentials: Credentials, token_store: TokenStore | None = None,
+                 timeout: tuple[float, float] = (5.0, 30.0), ca_bundle: str | None = None):
+        self._credentials = credentials
+        self._transport = Transport(credentials.server_url, timeout, ca_bundle)
+        self._send = self._transport.send
+        store = token_store if token_store is not None else MemoryTokenStore()
+        self._auth = JwtAuth(credentials, store, self._send)
+        self._sessions_by_jwt = False
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> BookLoreClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- KOReader-header endpoints ------------------------------------------------------
+
+    def check_koreader_auth(self) -> str:
+        """The KOReader user name the server accepted (bad credentials answer 403)."""
+        reply = self._koreader("koreader_auth")
+        username = self._json(reply, dict).get("username")
+        if not isinstance(username, str):
+            raise BadResponse("The server did not confirm the KOReader user; "
+                              "is this a BookLore server?", reply.status)
+        return username
+
+    def book_by_hash(self, book_hash: str) -> dict | None:
+        """The Book whose current file hash matches, or None.
+
+        Upstream servers lack this endpoint and answer with their web app (200 text/html),
+        so only a JSON object with an integer `id` counts as a match (§5.10).
+        """
+        reply = self._koreader("by_hash", hash=book_hash)
+        if reply.status == 404:
+            return None
+        self._raise_for_status(reply)
+        if not http_errors.is_json(reply.content_type):
+            return None
+        book = http_errors.decode_json(reply, object)
+        has_id = isinstance(book, dict) and type(book.get("id")) is int
+        return book if has_id else None
+
+    def probe(self, name: str, payload: object = None, **fields: object) -> tuple[int, bool]:
+        """(status, body is JSON) of a KOReader-authenticated request, for Test Connection
+        to tell a missing endpoint (HTML page, 404/405) from a present one."""
+        reply = self._koreader(name, payload, **fields)
+        return reply.status, http_errors.is_json(reply.content_type)
+
+    def post_session(self, book_id: int, book_type: str, item: dict) -> None:
+        """Record one reading session; any 2xx is success (202, empty or JSON body)."""
+        reply = self._session_post("session", {**item, "bookId": book_id, "bookType": book_type})
+        self._raise_for_status(reply)
+        http_errors.expect_api_body(reply)
+
+    def post_session_batch(self, book_id: int, book_type: str, items: list[dict]) -> dict:
+        """Record sessions of one book all-or-nothing; the server's summary, or {} if empty."""
+        payload = {"bookId": book_id, "bookType": book_type, "sessions": list(items)}
+        reply = self._session_post("batch", payload)
+        self._raise_for_status(reply)
+        return http_errors.decode_json(reply, dict) if reply.body.strip() else {}
+
+    # -- JWT endpoints --------------------------------------------------------------------
+
+    def login(self) -> None:
+        """Log in on request (Test Connection): ignores a login block, and success lifts it."""
+        self._auth.login()
+
+    def search_books(self, *, title: str | None = None, isbn: str | None = None) -> list[dict]:
+        """Books by ISBN (score 1.0 on exact match) and/or fuzzy title, best first."""
+        params = {key: value for key, value in (("title", title), ("isbn", isbn)) if value}
+        if not params:
+            raise ValueError("search_books needs a title or an isbn")
+        reply = self._jwt("search", params=params)
+        return [book for book in self._json(reply, list) if isinstance(book, dict)]
+
+    def get_book(self, book_id: int) -> dict:
+        """The Book DTO (§2.9); its `metadata` holds title and authors."""
+        return self._json(self._jwt("book", id=int(book_id)), dict)
+
+    def put_rating(self, book_id: int, rating: int) -> None:
+        reply = self._jwt("rating", {"ids": [book_id], "rating": rating})
+        self._raise_for_status(reply)
+        http_errors.expect_api_body(reply)
+
+    def post_annotation(self, payload: dict) -> dict:
+        return self._json(self._jwt("annotation", payload), dict)
+
+    def post_book_note_v2(self, payload: dict) -> dict:
+        return self._json(self._jwt("note_v2", payload), dict)
+
+    def post_book_note_v1(self, payload: dict) -> dict:
+        return self._json(self._jwt("note_v1", payload), dict)
+
+    def healthcheck(self) -> dict:
+        """The public ping; its `data.version` tells which server this is."""
+        endpoint = ENDPOINTS["healthcheck"]
+        return self._json(self._send(endpoint.method, endpoint.path), dict)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _koreader_headers(self) -> dict[str, bytes]:
+        """KOReader's headers, sent as UTF-8 bytes the way KOReader itself sends them.
+        Never with a Bearer token: it could displace the KOReader principal (§1.4)."""
+        user, key = self._credentials.koreader_user, self._credentials.koreader_key
+        if not (user and key):
+            raise AuthError("KOReader account is not set")
+        if any(char in user + key for char in "\r\n\0"):
+            raise AuthError("The KOReader user name or key contains a line break")
+        return {"x-auth-user": user.encode("utf-8"), "x-auth-key": key.encode("utf-8")}
+
+    def _koreader(self, name: str, payload: object = None, **fields: object) -> Reply:
+        return self._send(ENDPOINTS[name].method, path_of(name, **fields),
+                          headers=self._koreader_headers(), payload=payload)
+
+    def _jwt(self, name: str, payload: object = None, params: dict | None = None,
+             **fields: object) -> Reply:
+        return self._auth.request(ENDPOINTS[name].method, path_of(name, **fields),
+                                  payload=payload, params=params)
+
+    def _session_post(self, name: str, payload: dict) -> Reply:
+        """Session POSTs prefer KOReader headers (no login needed, fork servers). Upstream
+        servers take only a JWT there and answer 403 to the headers: with a BookLore
+        account, that 403 switches this client to JWT for the rest of its life."""
+        credentials = self._credentials
+        if credentials.koreader_user and credentials.koreader_key and not self._sessions_by_jwt:
+            reply = self._koreader(name, payload)
+            if reply.status != 403 or not credentials.booklore_user:
+                return reply
+            self._sessions_by_jwt = True
+        return self._jwt(name, payload)
+
+    def _raise_for_status(self, reply: Reply) -> None:
+        http_errors.raise_for_status(reply, self._auth.redact)
+
+    def _json(self, reply: Reply, expected: type):
+        return http_errors.json_body(reply, expected, self._auth.redact)
