@@ -361,6 +361,74 @@ def test_upstream_has_no_batch_403_with_koreader_headers_500_with_jwt(upstream):
                    500, "An unexpected error occurred.")
 
 
+# -- read-back: GET /api/v1/reading-sessions/book/{id} ----------------------------------
+
+def read_back(srv, headers, book_id=None, **params):
+    return requests.get(f"{srv.url}/api/v1/reading-sessions/book/{book_id or srv.dune}",
+                        params=params, headers=headers)
+
+
+def test_read_back_pages_the_callers_sessions_newest_first(server):
+    starts = ["2026-02-22T14:00:00Z", "2026-02-23T09:30:00Z", "2026-02-21T20:15:00Z"]
+    items = [{**SESSION, "startTime": start, "endTime": start} for start in starts]
+    assert post_batch(server, KO_HEADERS, items).status_code == 200
+    headers = bearer(server)
+    first = read_back(server, headers, size=2).json()
+    second = read_back(server, headers, size=2, page=1).json()
+    assert [s["startTime"] for s in first["content"] + second["content"]] == sorted(
+        starts, reverse=True)
+    assert first["page"] == {"size": 2, "number": 0, "totalElements": 3, "totalPages": 2}
+    assert read_back(server, headers).json()["page"]["size"] == 5
+
+
+def test_read_back_rows_have_whole_seconds_java_floats_and_nulls(server):
+    item = {**SESSION, "startTime": "2026-02-22T14:00:00.750Z", "startProgress": 100 / 3,
+            "progressDelta": None, "endLocation": None}
+    post_session(server, KO_HEADERS, **item)
+    row = read_back(server, bearer(server)).json()["content"][0]
+    assert (row["startTime"], row["endTime"]) == ("2026-02-22T14:00:00Z", "2026-02-22T15:00:00Z")
+    assert row["startProgress"] == 33.333332 and row["endProgress"] == 12.5
+    assert row["progressDelta"] is None and row["endLocation"] is None
+    assert (row["bookId"], row["bookTitle"], row["bookType"]) == (server.dune, "Dune", "EPUB")
+    assert "durationFormatted" not in row and not row["createdAt"].endswith("Z")
+
+
+def test_read_back_shows_only_the_callers_own_sessions(server):
+    server.add_user("bob", "bobpass")
+    post_session(server, KO_HEADERS)
+    bob = {"Authorization": "Bearer " + login(server, "bob", "bobpass").json()["accessToken"]}
+    assert read_back(server, bob).json()["content"] == []
+    assert len(read_back(server, bearer(server)).json()["content"]) == 1
+
+
+@pytest.mark.parametrize("params, detail", [
+    ({"size": 101}, "getReadingSessionsForBook.size: must be less than or equal to 100"),
+    ({"size": 0}, "getReadingSessionsForBook.size: must be greater than or equal to 1"),
+    ({"page": -1}, "getReadingSessionsForBook.page: must be greater than or equal to 0")])
+def test_read_back_page_parameters_are_validated_before_the_book_lookup(server, params, detail):
+    response = read_back(server, bearer(server), book_id=999, **params)
+    assert_shape_a(response, 400, "Validation error")
+    assert response.json()["details"] == [detail]
+
+
+def test_read_back_unknown_book_is_404_and_bad_numbers_are_500(server):
+    headers = bearer(server)
+    assert_shape_a(read_back(server, headers, book_id=999), 404, "Book not found with ID: 999")
+    assert_shape_a(read_back(server, headers, page="x"), 500, "An unexpected error occurred.")
+    assert_shape_a(read_back(server, headers, book_id="abc"), 500, "An unexpected error occurred.")
+
+
+@pytest.mark.parametrize("flavour", ["fork", "upstream"])
+def test_read_back_takes_jwt_only_on_both_flavours(flavour):
+    srv = _serve(flavour)
+    try:
+        path = f"/api/v1/reading-sessions/book/{srv.dune}"
+        assert_shape_b_forbidden(read_back(srv, KO_HEADERS), path)
+        assert read_back(srv, bearer(srv)).status_code == 200
+    finally:
+        srv.stop()
+
+
 # -- annotations, notes, bookmarks ------------------------------------------------------
 
 @pytest.mark.parametrize("path, body, message", [

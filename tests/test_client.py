@@ -384,6 +384,128 @@ def test_search_books_needs_a_title_or_an_isbn(httpserver, make_client):
     assert httpserver.log == []
 
 
+BOOK_SESSIONS = "/api/v1/reading-sessions/book/42"
+
+
+def stored(start, end=None, duration=60, **fields):
+    return {"id": 1, "bookId": 42, "bookType": "EPUB", "startTime": start,
+            "endTime": end or start, "durationSeconds": duration, "startProgress": 1.5,
+            "endProgress": 2.5, "progressDelta": 1.0, "startLocation": "1", "endLocation": "2",
+            **fields}
+
+
+def expect_sessions_page(httpserver, page, content, size=2, total_pages=None, **body):
+    meta = {"size": size, "number": page, "totalElements": 99, "totalPages": total_pages}
+    meta = {key: value for key, value in meta.items() if value is not None}
+    httpserver.expect_ordered_request(
+        BOOK_SESSIONS, method="GET", query_string={"page": str(page), "size": str(size)},
+        headers={"Authorization": f"Bearer {OLD_ACCESS}"}).respond_with_json(
+        {"content": content, **({"page": meta} if not body else body)})
+
+
+def jwt_client(make_client):
+    return make_client(MemoryStore(Tokens(OLD_ACCESS, OLD_REFRESH)))
+
+
+def test_book_sessions_pages_newest_first_until_a_short_page(httpserver, make_client):
+    expect_sessions_page(httpserver, 0, [stored("2026-03-03T10:00:00Z"),
+                                         stored("2026-03-02T10:00:00Z")], total_pages=9)
+    expect_sessions_page(httpserver, 1, [stored("2026-03-01T10:00:00Z")], total_pages=9)
+    sessions = list(jwt_client(make_client).book_sessions(42, page_size=2))
+    assert [s["startTime"] for s in sessions] == [
+        "2026-03-03T10:00:00Z", "2026-03-02T10:00:00Z", "2026-03-01T10:00:00Z"]
+    assert sessions[0]["startProgress"] == 1.5 and len(httpserver.log) == 2
+
+
+def test_book_sessions_since_stops_at_the_first_older_start_without_another_page(
+        httpserver, make_client):
+    expect_sessions_page(httpserver, 0, [stored("2026-03-03T10:00:00Z"),
+                                         stored("2026-03-01T10:00:00Z")], total_pages=5)
+    sessions = jwt_client(make_client).book_sessions(42, since="2026-03-02T00:00:00+00:00",
+                                                     page_size=2)
+    assert [s["startTime"] for s in sessions] == ["2026-03-03T10:00:00Z"]
+    assert len(httpserver.log) == 1
+
+
+def test_book_sessions_stops_at_the_last_page_and_reads_the_legacy_shape(httpserver, make_client):
+    expect_sessions_page(httpserver, 0, [stored("2026-03-03T10:00:00Z")] * 2, total_pages=1)
+    assert len(list(jwt_client(make_client).book_sessions(42, page_size=2))) == 2
+    httpserver.clear()
+    expect_sessions_page(httpserver, 0, [stored("2026-03-03T10:00:00Z")] * 2,
+                         number=0, totalPages=7, last=True)
+    assert len(list(jwt_client(make_client).book_sessions(42, page_size=2))) == 2
+    assert len(httpserver.log) == 1
+
+
+def test_book_sessions_times_are_canonical_whole_seconds(httpserver, make_client):
+    expect_sessions_page(httpserver, 0, [stored("2026-03-03T10:00:00.250Z",
+                                                "2026-03-03T11:00:00+01:00")])
+    [session] = jwt_client(make_client).book_sessions(42, page_size=2)
+    assert (session["startTime"], session["endTime"]) == (
+        "2026-03-03T10:00:00Z", "2026-03-03T10:00:00Z")
+
+
+@pytest.mark.parametrize("content, words", [
+    ([{"startTime": "2026-03-03T10:00:00Z", "durationSeconds": 5}], "start and end times"),
+    ([stored("2026-03-03T10:00:00")], "start and end times"),
+    ([stored("2026-03-03T10:00:00Z", duration=None)], "duration"),
+    (["junk"], "not a session"),
+    ("nothing", "no list of sessions")])
+def test_book_sessions_malformed_page_is_bad_response(httpserver, make_client, content, words):
+    expect_sessions_page(httpserver, 0, content)
+    error = raised(BadResponse, list, jwt_client(make_client).book_sessions(42, page_size=2))
+    assert words in str(error)
+
+
+def test_book_sessions_page_that_ignores_the_page_number_is_bad_response(httpserver, make_client):
+    expect_sessions_page(httpserver, 0, [stored("2026-03-03T10:00:00Z")] * 2)
+    httpserver.expect_ordered_request(BOOK_SESSIONS, query_string={"page": "1", "size": "2"}
+                                      ).respond_with_json(
+        {"content": [stored("2026-03-03T10:00:00Z")] * 2, "page": {"number": 0}})
+    error = raised(BadResponse, list, jwt_client(make_client).book_sessions(42, page_size=2))
+    assert "page 0 when page 1" in str(error)
+
+
+def test_book_sessions_stop_after_max_pages_of_a_server_that_never_ends(
+        httpserver, make_client, monkeypatch):
+    monkeypatch.setattr("python_core.server.client.MAX_PAGES", 3)
+    httpserver.expect_request(BOOK_SESSIONS).respond_with_json(
+        {"content": [stored("2026-03-03T10:00:00Z")] * 2})
+    raised(BadResponse, list, jwt_client(make_client).book_sessions(42, page_size=2))
+    assert len(httpserver.log) == 3
+
+
+def test_book_sessions_of_an_unknown_book_is_not_found(httpserver, make_client):
+    httpserver.expect_request(BOOK_SESSIONS).respond_with_json(
+        {"status": 404, "message": "Book not found with ID: 42"}, status=404)
+    raised(NotFound, list, jwt_client(make_client).book_sessions(42))
+
+
+def test_book_sessions_page_size_outside_the_servers_range_sends_nothing(httpserver, make_client):
+    for size in (0, 101):
+        with pytest.raises(ValueError):
+            list(jwt_client(make_client).book_sessions(42, page_size=size))
+    assert httpserver.log == []
+
+
+def test_book_sessions_read_back_what_a_batch_stored_on_the_local_server():
+    from tools.booklore_server import BookLoreServer
+    with BookLoreServer() as srv:
+        srv.add_user(BL_USER, BL_PASSWORD, koreader=(KO_USER, KO_PASSWORD))
+        book = srv.add_book(title="Dune")
+        credentials = Credentials(server_url=srv.url, koreader_user=KO_USER, koreader_key=KO_KEY,
+                                  booklore_user=BL_USER, booklore_password=BL_PASSWORD)
+        items = [{**ITEM, "startTime": f"2026-02-{day:02d}T14:00:00Z",
+                  "endTime": f"2026-02-{day:02d}T15:00:00Z"} for day in range(1, 8)]
+        with BookLoreClient(credentials) as client:
+            client.post_session_batch(book, "EPUB", items)
+            back = list(client.book_sessions(book, page_size=3))
+            recent = list(client.book_sessions(book, since="2026-02-05T14:00:00Z"))
+    assert [(s["startTime"], s["endTime"], s["durationSeconds"]) for s in back] == [
+        (i["startTime"], i["endTime"], i["durationSeconds"]) for i in reversed(items)]
+    assert [s["startTime"][:10] for s in recent] == ["2026-02-07", "2026-02-06", "2026-02-05"]
+
+
 def test_put_rating_sends_the_id_list_and_rating(httpserver, make_client):
     httpserver.expect_request("/api/v1/books/personal-rating", method="PUT",
                               json={"ids": [42], "rating": 8}).respond_with_json(

@@ -9,6 +9,9 @@ and, on the fork, the session POSTs; a JWT (`jwt_auth`) for everything else.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from python_core import clock
 from python_core.errors import AuthError, BadResponse
 from python_core.server import http_errors
 from python_core.server.credentials import (
@@ -21,6 +24,7 @@ from python_core.server.credentials import (
 from python_core.server.endpoints import ENDPOINTS, path_of
 from python_core.server.http_errors import Reply
 from python_core.server.jwt_auth import JwtAuth
+from python_core.server.stored_sessions import MAX_PAGES, parse_page
 from python_core.server.transport import MAX_BODY_BYTES, Transport
 
 __all__ = ["BookLoreClient", "Credentials", "Tokens", "TokenStore", "md5_hex", "MAX_BODY_BYTES"]
@@ -110,6 +114,34 @@ class BookLoreClient:
     def get_book(self, book_id: int) -> dict:
         """The Book DTO (§2.9); its `metadata` holds title and authors."""
         return self._json(self._jwt("book", id=int(book_id)), dict)
+
+    def book_sessions(self, book_id: int, *, since: str | None = None,
+                      page_size: int = 100) -> Iterator[dict]:
+        """The caller's sessions the server holds for one book, newest start first (§2.17).
+
+        Pages are fetched as the caller iterates, so breaking off early costs no more
+        requests. With `since` (an ISO time), iteration ends at the first session that
+        started before it: the list is ordered by start, so nothing older can follow.
+        Yielded sessions are the server's dicts with `startTime`/`endTime` in the
+        canonical form of `clock.iso_utc`; progress values are 32-bit floats on the
+        server, so compare them with a tolerance. Needs the BookLore account (JWT).
+        """
+        if not 1 <= page_size <= 100:
+            raise ValueError("the server pages reading sessions 1 to 100 at a time")
+        floor = clock.iso_utc(since) if since is not None else None
+        for page in range(MAX_PAGES):
+            reply = self._jwt("book_sessions", id=int(book_id),
+                              params={"page": page, "size": page_size})
+            body = self._json(reply, dict)
+            found = parse_page(body, page, page_size, reply.status)
+            for session in found.sessions:
+                if floor is not None and session["startTime"] < floor:
+                    return
+                yield session
+            if not found.more:
+                return
+        raise BadResponse(f"The server listed more than {MAX_PAGES} pages of reading "
+                          f"sessions for book {book_id}; stopped reading them")
 
     def put_rating(self, book_id: int, rating: int) -> None:
         reply = self._jwt("rating", {"ids": [book_id], "rating": rating})

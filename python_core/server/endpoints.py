@@ -25,6 +25,8 @@ ENDPOINTS = {
     "session": Endpoint("POST", "/api/v1/reading-sessions", "koreader or jwt", "any 2xx"),
     "batch": Endpoint("POST", "/api/v1/reading-sessions/batch", "koreader or jwt",
                       "2xx, JSON summary or empty"),
+    "book_sessions": Endpoint("GET", "/api/v1/reading-sessions/book/{id}", "jwt",
+                              "200 Page {content: [session, newest start first], page}"),
     "login": Endpoint("POST", "/api/v1/auth/login", "none", "200 {accessToken, refreshToken}"),
     "refresh": Endpoint("POST", "/api/v1/auth/refresh", "none",
                         "200 {accessToken, refreshToken}"),

@@ -39,6 +39,7 @@ ROUTES = (
     Route("GET", r"/api/v1/books/(?P<book_id>[^/]+)", books.get_book),
     Route("POST", r"/api/v1/reading-sessions", sessions.record_one),
     Route("POST", r"/api/v1/reading-sessions/batch", sessions.record_batch, True),
+    Route("GET", r"/api/v1/reading-sessions/book/(?P<book_id>[^/]+)", sessions.list_for_book),
     Route("POST", r"/api/v1/annotations", annotations.create_annotation),
     Route("POST", r"/api/v2/book-notes", annotations.create_note_v2),
     Route("POST", r"/api/v1/book-notes", annotations.create_or_update_note_v1),

@@ -1,9 +1,14 @@
-"""Reading sessions: the single POST (202, empty body) and the fork's all-or-nothing
-batch POST, with the DTO validation, the checks the service makes, and the
-database constraints that reject what validation lets through."""
+"""Reading sessions: the single POST (202, empty body), the fork's all-or-nothing
+batch POST, and the read-back of one book's sessions (page by page, newest first),
+with the DTO validation, the checks the service makes, and the database constraints
+that reject what validation lets through."""
+
+import math
+import re
+import struct
 
 from .constraints import max_size, not_empty, not_null, reject_violations
-from .errors import ApiError, book_not_found, data_conflict
+from .errors import ApiError, book_not_found, data_conflict, unexpected, validation_error
 from .request_fields import (
     enum_field,
     float_field,
@@ -16,7 +21,7 @@ from .request_fields import (
 )
 from .responses import Response, json_response
 from .state import BOOK_TYPES
-from .timestamps import format_instant
+from .timestamps import format_instant, utc_local_timestamp
 
 LOCATION_COLUMN = 500
 DURATION_FORMATTED_COLUMN = 50
@@ -46,11 +51,12 @@ def _check_columns(item):
             raise data_conflict()
 
 
-def _store(state, user, book_id, book_type, item):
+def _store(server, user, book_id, book_type, item):
     row = {"userId": user.id, "bookId": book_id, "bookType": book_type, **item}
     row["startTime"] = format_instant(item["startTime"], keep_fraction=False)
     row["endTime"] = format_instant(item["endTime"], keep_fraction=False)
-    return state.insert("sessions", row)
+    row["createdAt"] = utc_local_timestamp(server.clock())
+    return server.state.insert("sessions", row)
 
 
 def _find_book(state, book_id):
@@ -76,7 +82,7 @@ def record_one(server, request):
     if book_type is None:
         raise data_conflict()
     _check_columns(item)
-    _store(server.state, request.user, book_id, book_type, item)
+    _store(server, request.user, book_id, book_type, item)
     return Response(202)
 
 
@@ -114,8 +120,94 @@ def record_batch(server, request):
         _check_columns(item)
     results = []
     for item in items:
-        row = _store(server.state, request.user, book_id, book_type, item)
+        row = _store(server, request.user, book_id, book_type, item)
         results.append({"sessionId": row["id"], "startTime": format_instant(item["startTime"]),
                         "endTime": format_instant(item["endTime"])})
     return json_response(200, {"totalRequested": len(items), "successCount": len(items),
                                "results": results})
+
+
+# -- read-back: GET /api/v1/reading-sessions/book/{bookId}?page=&size= -------------------
+
+PAGE_SIZE_DEFAULT = 5
+PAGE_SIZE_MAX = 100
+_PARAMETER_PREFIX = "getReadingSessionsForBook"
+
+
+def _int_parameter(query, name, default):
+    """A ``@RequestParam int``: empty means the default; text that is no int is a type
+    mismatch, which falls through to the catch-all 500."""
+    text = query.get(name, "")
+    if text == "":
+        return default
+    if not re.fullmatch(r"[+-]?\d{1,10}", text.strip()):
+        raise unexpected()
+    number = int(text)
+    if not -(2 ** 31) <= number < 2 ** 31:
+        raise unexpected()
+    return number
+
+
+def _page_violations(page, size):
+    details = []
+    if page < 0:
+        details.append(f"{_PARAMETER_PREFIX}.page: must be greater than or equal to 0")
+    if size < 1:
+        details.append(f"{_PARAMETER_PREFIX}.size: must be greater than or equal to 1")
+    if size > PAGE_SIZE_MAX:
+        details.append(f"{_PARAMETER_PREFIX}.size: must be less than or equal to {PAGE_SIZE_MAX}")
+    return details
+
+
+def java_float(value):
+    """A number as Jackson writes a Java ``Float``: rounded to 32 bits, then the shortest
+    decimal that reads back as the same float (``Float.toString``)."""
+    if value is None:
+        return None
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    if not math.isfinite(single):
+        return single
+    for digits in range(1, 10):
+        text = f"{single:.{digits}g}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == single:
+            return float(text)
+    return single
+
+
+def _session_dto(server, row):
+    book = server.state.books.get(row["bookId"])
+    return {
+        "id": row["id"], "bookId": row["bookId"], "bookTitle": book.title if book else None,
+        "bookType": row["bookType"], "startTime": row["startTime"], "endTime": row["endTime"],
+        "durationSeconds": row["durationSeconds"],
+        "startProgress": java_float(row["startProgress"]),
+        "endProgress": java_float(row["endProgress"]),
+        "progressDelta": java_float(row["progressDelta"]),
+        "startLocation": row["startLocation"], "endLocation": row["endLocation"],
+        "createdAt": row["createdAt"],
+    }
+
+
+def list_for_book(server, request, book_id):
+    """The caller's own sessions of one book, ``ORDER BY startTime DESC``, as a Spring
+    ``Page`` serialised VIA_DTO. Parameters are validated before the book is looked up;
+    the lookup is ``findById`` only (no library-access check)."""
+    page = _int_parameter(request.query, "page", 0)
+    size = _int_parameter(request.query, "size", PAGE_SIZE_DEFAULT)
+    if not re.fullmatch(r"-?\d{1,18}", book_id):
+        raise unexpected()
+    violations = _page_violations(page, size)
+    if violations:
+        raise validation_error(violations)
+    wanted = int(book_id)
+    if wanted not in server.state.books:
+        raise book_not_found(wanted)
+    rows = [row for row in server.state.records["sessions"]
+            if row["bookId"] == wanted and row["userId"] == request.user.id]
+    rows.sort(key=lambda row: row["startTime"], reverse=True)
+    chosen = rows[page * size:(page + 1) * size]
+    return json_response(200, {
+        "content": [_session_dto(server, row) for row in chosen],
+        "page": {"size": size, "number": page, "totalElements": len(rows),
+                 "totalPages": math.ceil(len(rows) / size)},
+    })

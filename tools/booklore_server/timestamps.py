@@ -56,6 +56,12 @@ def local_timestamp():
     return datetime.datetime.now().isoformat()
 
 
+def utc_local_timestamp(epoch_seconds):
+    """A ``LocalDateTime`` column holding UTC, whole seconds, no zone (``createdAt``)."""
+    moment = datetime.datetime.fromtimestamp(epoch_seconds, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def spring_error_timestamp():
     """Spring Boot ``/error`` timestamp: ISO with milliseconds and an offset."""
     now = datetime.datetime.now(datetime.timezone.utc)
