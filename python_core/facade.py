@@ -60,6 +60,12 @@ class BookLoreSync:
         self.db = Database.in_settings_dir(settings_dir)
         self.reading = ReadingTracker(self.db, self.record_session)
 
+    def __enter__(self) -> "BookLoreSync":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
     def close(self) -> None:
         self.db.close()
 

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from python_core.errors import StoreError
+from python_core.store import db as db_module
 from python_core.store import (
     Database,
     book_cache,
@@ -89,7 +90,7 @@ def test_newer_schema_is_refused(tmp_path):
 
 def test_failed_migration_leaves_version_and_tables_unchanged(tmp_path, monkeypatch):
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + [
-        ("broken", ["CREATE TABLE extra (x)", "THIS IS NOT SQL"])])
+        schema.Migration("broken", ["CREATE TABLE extra (x)", "THIS IS NOT SQL"])])
     monkeypatch.setattr(schema, "LATEST_VERSION", len(schema.MIGRATIONS))
     path = tmp_path / "booklore-sync.sqlite"
     with pytest.raises(sqlite3.OperationalError):
@@ -104,13 +105,52 @@ def test_failed_migration_leaves_version_and_tables_unchanged(tmp_path, monkeypa
 def test_migrating_existing_data_writes_a_backup_first(tmp_path, monkeypatch):
     Database.in_settings_dir(tmp_path).close()
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + [
-        ("add column", ["ALTER TABLE book_cache ADD COLUMN series TEXT"])])
+        schema.Migration("add column", ["ALTER TABLE book_cache ADD COLUMN series TEXT"])])
     monkeypatch.setattr(schema, "LATEST_VERSION", len(schema.MIGRATIONS))
     Database.in_settings_dir(tmp_path).close()
     backup = tmp_path / f"booklore-sync.sqlite.bkp.v{schema.LATEST_VERSION - 1}"
     assert backup.exists()
     assert sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == \
         schema.LATEST_VERSION - 1
+
+
+def test_a_migration_can_move_data_with_python(tmp_path, monkeypatch):
+    with Database.in_settings_dir(tmp_path) as db:
+        with db.atomic() as tx:
+            session_queue.insert(tx, session_row())
+
+    def upper_case_types(conn):
+        for row in conn.execute("SELECT id, book_type FROM pending_sessions").fetchall():
+            conn.execute("UPDATE pending_sessions SET book_type = ? WHERE id = ?",
+                         (row["book_type"].lower(), row["id"]))
+
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + [
+        schema.Migration("lower-case book types", upper_case_types)])
+    monkeypatch.setattr(schema, "LATEST_VERSION", len(schema.MIGRATIONS))
+    with Database.in_settings_dir(tmp_path) as db:
+        conn = db.connection()
+        assert conn.execute("SELECT book_type FROM pending_sessions").fetchone()[0] == "epub"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST_VERSION
+
+
+def test_a_failed_commit_rolls_back_and_the_next_transaction_works(tmp_path, monkeypatch):
+    """Without WAL a reader's shared lock makes COMMIT fail; the connection must not stay
+    inside the dead transaction (review-2026-12.md §3)."""
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_SECONDS", 0.2)
+    with Database.in_settings_dir(tmp_path) as db:
+        db.connection().execute("PRAGMA journal_mode=DELETE")
+        reader = sqlite3.connect(db.path, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM pending_sessions").fetchone()  # SHARED lock held
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            with db.atomic() as tx:
+                session_queue.insert(tx, session_row())
+        assert not db.connection().in_transaction
+        reader.execute("ROLLBACK")
+        reader.close()
+        with db.atomic() as tx:
+            session_queue.insert(tx, session_row())
+        assert item_queues.counts(db.connection())["sessions"] == 1
 
 
 def test_atomic_rolls_back_on_error(db):

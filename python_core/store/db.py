@@ -23,6 +23,7 @@ from pathlib import Path
 
 from python_core.errors import StoreError
 from python_core.store import schema
+from python_core.store.transaction import transaction
 
 DB_FILENAME = "booklore-sync.sqlite"
 BUSY_TIMEOUT_SECONDS = 5.0
@@ -78,19 +79,20 @@ class Database:
             return
         if not durable:
             conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("BEGIN IMMEDIATE")
         self._local.depth = 1
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+            with transaction(conn):
+                yield conn
         finally:
             self._local.depth = 0
             if not durable:
                 conn.execute("PRAGMA synchronous=FULL")
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     def close(self) -> None:
         """Close every thread's connection (the caller guarantees no thread still uses one)."""

@@ -17,9 +17,12 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from python_core.errors import StoreError
+from python_core.store.transaction import transaction
 
 log = logging.getLogger("booklore_sync.store")
 
@@ -40,8 +43,14 @@ _SESSION_COLUMNS = f"""
     pages_read INTEGER,
     created_at TEXT NOT NULL"""
 
-MIGRATIONS: list[tuple[str, list[str]]] = [
-    (
+class Migration(NamedTuple):
+    """A schema change: SQL statements, or a function for data that SQL alone cannot move."""
+    name: str
+    steps: Sequence[str] | Callable[[sqlite3.Connection], None]
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(
         "initial schema",
         [
             f"""CREATE TABLE book_cache (
@@ -127,20 +136,19 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 expires_at REAL NOT NULL)""",
         ],
     ),
+    Migration(
+        "open reading session; which unmatched books the reader was told about",
+        [
+            """CREATE TABLE open_session (
+                slot INTEGER PRIMARY KEY CHECK (slot = 1),
+                data TEXT NOT NULL,
+                updated_at TEXT NOT NULL)""",
+            f"""CREATE TABLE no_match_told (
+                book_hash {_HASH} PRIMARY KEY,
+                told_at TEXT NOT NULL)""",
+        ],
+    ),
 ]
-
-MIGRATIONS.append((
-    "open reading session; which unmatched books the reader was told about",
-    [
-        """CREATE TABLE open_session (
-            slot INTEGER PRIMARY KEY CHECK (slot = 1),
-            data TEXT NOT NULL,
-            updated_at TEXT NOT NULL)""",
-        f"""CREATE TABLE no_match_told (
-            book_hash {_HASH} PRIMARY KEY,
-            told_at TEXT NOT NULL)""",
-    ],
-))
 
 LATEST_VERSION = len(MIGRATIONS)
 
@@ -164,20 +172,17 @@ def _version(conn: sqlite3.Connection) -> int:
 
 
 def _apply(conn: sqlite3.Connection, number: int) -> None:
-    name, statements = MIGRATIONS[number - 1]
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    migration = MIGRATIONS[number - 1]
+    with transaction(conn):
         if _version(conn) >= number:  # another process migrated while we waited
-            conn.execute("ROLLBACK")
             return
-        for statement in statements:
-            conn.execute(statement)
+        if callable(migration.steps):
+            migration.steps(conn)
+        else:
+            for statement in migration.steps:
+                conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {int(number)}")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    log.info("database migrated to schema %d (%s)", number, name)
+    log.info("database migrated to schema %d (%s)", number, migration.name)
 
 
 def _backup(conn: sqlite3.Connection, path: Path, version: int) -> None:
