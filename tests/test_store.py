@@ -8,7 +8,6 @@ import threading
 import pytest
 
 from python_core.errors import StoreError
-from python_core.store import db as db_module
 from python_core.store import (
     Database,
     book_cache,
@@ -17,6 +16,7 @@ from python_core.store import (
     schema,
     session_queue,
 )
+from python_core.store import db as db_module
 
 HASH_A = "a" * 32
 HASH_B = "b" * 32

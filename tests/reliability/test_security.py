@@ -215,7 +215,7 @@ def test_migration_backup_is_never_readable_by_others(tmp_path, monkeypatch):
     """The backup holds the passwords too: owner-only from its first byte, not after."""
     Database.in_settings_dir(tmp_path).close()
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + [
-        ("add column", ["ALTER TABLE book_cache ADD COLUMN series TEXT"])])
+        schema.Migration("add column", ["ALTER TABLE book_cache ADD COLUMN series TEXT"])])
     monkeypatch.setattr(schema, "LATEST_VERSION", len(schema.MIGRATIONS))
     modes_while_written = []
     real_connect = sqlite3.connect

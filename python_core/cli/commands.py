@@ -1,0 +1,110 @@
+"""The commands over the queue, the settings and the sync: one function each.
+
+A command takes the facade and the parsed arguments and returns the facade's result
+(plain data, printed as JSON with `--json`); its `render` turns a successful result into
+the text a person reads. Failures are printed by `main` from the result's `message`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from python_core.settings import SETTINGS
+from python_core.sync.report import KINDS
+
+if TYPE_CHECKING:  # the facade is imported only when a command runs (start-up time)
+    from python_core.facade import BookLoreSync
+
+Run = Callable[["BookLoreSync", argparse.Namespace], dict]
+
+
+def _message(args: argparse.Namespace, result: dict[str, Any]) -> str:
+    return str(result.get("message") or "Done")
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    run: Run
+    render: Callable[[argparse.Namespace, dict], str] = _message
+    arguments: Callable[[argparse.ArgumentParser], None] = _no_arguments
+
+
+def config_get(core: BookLoreSync, args: argparse.Namespace) -> dict:
+    result = core.get_settings()
+    if result["ok"] and args.key:
+        result["settings"] = {args.key: result["settings"][args.key]}
+    return result
+
+
+def config_set(core: BookLoreSync, args: argparse.Namespace) -> dict:
+    return core.set_setting(args.key, _value(args.key, args.value))
+
+
+def _value(key: str, given: str) -> str:
+    """'-' reads the value: a prompt without echo on a terminal, else one line of stdin."""
+    if given != "-":
+        if SETTINGS[key].secret:
+            print(f"booklore-sync: note: a {key} given on the command line stays in the shell's "
+                  "history; '-' reads it without showing it", file=sys.stderr)
+        return given
+    if sys.stdin.isatty():
+        return getpass.getpass(f"{key}: ")
+    return sys.stdin.readline().rstrip("\n")
+
+
+def status(core: BookLoreSync, args: argparse.Namespace) -> dict:
+    return core.view_details()
+
+
+def sync(core: BookLoreSync, args: argparse.Namespace) -> dict:
+    return core.sync_pending(online=True, interactive=True)
+
+
+def clear_pending(core: BookLoreSync, args: argparse.Namespace) -> dict:
+    return core.clear_pending(list(dict.fromkeys(args.kinds)))
+
+
+def clear_cache(core: BookLoreSync, args: argparse.Namespace) -> dict:
+    return core.clear_cache()
+
+
+def _key_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("key", nargs="?", choices=sorted(SETTINGS))
+
+
+def _key_and_value(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("key", choices=sorted(SETTINGS))
+    parser.add_argument("value", help="the new value; '-' reads it from stdin (hidden on a terminal)")
+
+
+def _kinds(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kinds", nargs="+", choices=KINDS)
+
+
+CONFIG = (
+    Command("get", "show settings (passwords masked)", config_get,
+            lambda args, r: "\n".join(f"{k} = {v}" for k, v in sorted(r["settings"].items())),
+            _key_argument),
+    Command("set", "change a setting", config_set, arguments=_key_and_value),
+)
+
+COMMANDS = (
+    Command("status", "book cache and pending uploads (View Details)", status,
+            lambda args, r: r["text"]),
+    Command("sync", "upload everything pending now", sync, lambda args, r: r["summary"]),
+    Command("clear-pending", "discard queued items of some kinds", clear_pending,
+            lambda args, r: "\n".join(f"Cleared {n} pending {kind}"
+                                      for kind, n in r["cleared"].items()), _kinds),
+    Command("clear-cache", "forget file-to-book mappings (queues stay)", clear_cache),
+)
