@@ -35,6 +35,7 @@ log = logging.getLogger("booklore_sync.bridge")
 DEFAULT_PLUGINS_DIR = Path(__file__).resolve().parent.parent / "lua_plugin"
 
 _WINDOW_LISTS = ("buttons", "checks", "items", "fields")
+NETWORK_STATES = ("off", "connected", "online")
 
 
 class HeadlessHost:
@@ -78,7 +79,8 @@ class HeadlessHost:
             "clock_start": float(clock_start),
         }
         plugins = discover_plugins(plugins_dir if plugins_dir is not None else DEFAULT_PLUGINS_DIR)
-        self._control.start(to_lua(self.lua, config), to_lua(self.lua, plugins), bool(online))
+        network = "online" if online else "off"
+        self._control.start(to_lua(self.lua, config), to_lua(self.lua, plugins), network)
         self._settle()
 
     # Lifecycle -----------------------------------------------------------------
@@ -134,8 +136,38 @@ class HeadlessHost:
         self._call("jump_wall_clock", float(seconds), settle=False)
 
     def set_online(self, online: bool) -> None:
-        """Network up or down; going up reruns parked callbacks, then sends NetworkConnected."""
-        self._call("set_online", bool(online))
+        """Network up or down: `set_network("online")` or `set_network("off")`."""
+        self.set_network("online" if online else "off")
+
+    def set_network(self, state: str) -> None:
+        """Set the network: "off", "connected" (an address but no way out, as behind a
+        captive portal) or "online".
+
+        Connecting broadcasts NetworkConnected, then runs the callbacks waiting for a
+        connection (runWhenConnected, willRerun*); going off broadcasts NetworkDisconnected.
+        """
+        if state not in NETWORK_STATES:
+            raise ValueError(f"network state must be one of {', '.join(NETWORK_STATES)}")
+        self._call("set_network", state)
+
+    def set_reader_setting(self, key: str, value: Any) -> None:
+        """A KOReader-wide setting (G_reader_settings), e.g. "wifi_enable_action":
+        "prompt" (KOReader's default), "turn_on" or "ignore"."""
+        self._call("set_reader_setting", key, to_lua(self.lua, value), settle=False)
+
+    def network(self) -> dict:
+        """{state, turn_on_requests, waiting}: what NetworkMgr knows, how often Wi-Fi was
+        asked to turn on, and how many callbacks wait for a connection."""
+        state = self._call("network", settle=False)
+        state.pop("stalls", None)
+        return state
+
+    @property
+    def ui_stalls(self) -> list[dict]:
+        """Every blocking NetworkMgr call (isOnline and the helpers that call it) made on
+        the Lua thread so far: {call, seconds, traceback}. Readable after close."""
+        stalls = to_python(self.lua.eval('require("ui/network/manager")._stalls'))
+        return _as_list(stalls)
 
     def suspend(self) -> None:
         self._call("suspend")

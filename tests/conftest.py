@@ -4,12 +4,39 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
 SIMULATED_RESET = "simulated reset"
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_network_call_on_the_ui_thread(monkeypatch):
+    """Every HeadlessHost a test starts is checked afterwards: no plugin code may have
+    called a NetworkMgr function that blocks on a device (isOnline resolves a host name;
+    the host's NetworkMgr records each such call with its Lua traceback).
+
+    Only where the bridge is loaded already (its tests import it): the core's own tests
+    also run under interpreters without lupa.
+    """
+    host_module = sys.modules.get("bridge.host")
+    if host_module is None:
+        yield
+        return
+    hosts = []
+    start = host_module.HeadlessHost._start
+
+    def start_and_remember(host, *args, **kwargs):
+        hosts.append(host)
+        return start(host, *args, **kwargs)
+    monkeypatch.setattr(host_module.HeadlessHost, "_start", start_and_remember)
+    yield
+    stalls = [stall for host in hosts if getattr(host, "lua", None) is not None
+              for stall in host.ui_stalls if ".koplugin/" in stall["traceback"]]
+    assert not stalls, f"a plugin blocked the UI thread on the network: {stalls[0]}"
 
 
 @pytest.fixture(scope="module")

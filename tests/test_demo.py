@@ -10,7 +10,7 @@ def test_demo_runs_through_the_plugin_and_reaches_the_server(capsys):
     assert run_demo() == 0
     out = capsys.readouterr().out
     assert "Sync Pending Now (7s, 0a, 0r)" in out
-    assert "[toast] No network connection" in out
+    assert "[dialog] Do you want to turn on Wi-Fi? → Cancel" in out
     assert "Sync Pending Now (1s, 0a, 0r)" in out
     assert out.count("book ") >= 6
 

@@ -290,6 +290,7 @@ def test_events_go_to_the_topmost_dialog_not_to_the_ui_below(host, core):
 
 def test_dispatch_by_event_name_or_action_id(host, core):
     host.dispatch("TestPluginSync")
+    host.tap_button("Cancel")  # KOReader's "Do you want to turn on Wi-Fi?"
     host.dispatch("testplugin_sync")
     assert core.kinds().count("sync_deferred") == 2
     with pytest.raises(LookupError):
@@ -304,13 +305,25 @@ def test_reader_only_action_is_ignored_in_the_file_manager(host, core, tmp_path)
     assert "reader_only" in core.kinds()
 
 
-def test_will_rerun_when_online_runs_the_sync_when_the_network_comes_up(host, core):
+def test_will_rerun_when_connected_asks_for_wifi_and_runs_once_connected(host, core):
     host.dispatch("TestPluginSync")
     assert core.kinds()[-1] == "sync_deferred"
-    host.set_online(True)
-    assert core.kinds()[-2:] == ["sync_started", "network_connected"]
+    prompt = host.screen()[-1]
+    assert (prompt["type"], prompt["text"]) == ("ConfirmBox", "Do you want to turn on Wi-Fi?")
+    host.tap_button("Turn on")
+    assert host.network() == {"state": "off", "turn_on_requests": 1, "waiting": 1}
+    host.set_online(True)  # KOReader broadcasts NetworkConnected, then calls back
+    assert core.kinds()[-2:] == ["network_connected", "sync_started"]
     host.run_until_idle()
     assert core.last("sync_done")[1] == {"ok": True, "message": "Synced "}
+
+
+def test_a_declined_wifi_prompt_drops_the_rerun(host, core):
+    host.dispatch("TestPluginSync")
+    host.tap_button("Cancel")
+    host.set_online(True)
+    assert "sync_started" not in core.kinds()
+    assert host.network()["turn_on_requests"] == 0
 
 
 def test_handler_error_is_logged_and_the_plugin_keeps_working(host, core):

@@ -73,12 +73,57 @@ def test_dispatcher_action_runs_the_same_sync(host, server, library):
     assert len(server.sessions) == 1
 
 
-def test_sync_now_offline_says_so_and_keeps_the_queue(host, library):
+def test_sync_now_without_wifi_asks_koreader_to_connect_and_syncs_once_connected(
+        host, server, library):
     host.set_online(False)
     read_book(host, library[0])
+    server.reset_state()
+    host.tap_menu("BookLore Sync", "Sync Now")
+    prompt = host.screen()[-1]
+    assert (prompt["type"], prompt["text"]) == ("ConfirmBox", "Do you want to turn on Wi-Fi?")
+    host.tap_button("Turn on")
+    host.run_until_idle()
+    assert server.request_log == []  # nothing is tried before the connection is up
+    host.set_online(True)
+    host.run_until_idle()
+    assert host.toasts[-1] == "Synced: 1 session"
+    assert "Sync Pending Now" in labels(host, *MANAGE)
+
+
+def test_sync_now_declining_wifi_keeps_the_queue_and_sends_nothing(host, server, library):
+    host.set_online(False)
+    read_book(host, library[0])
+    server.reset_state()
+    host.tap_menu("BookLore Sync", "Sync Now")
+    host.tap_button("Cancel")
+    host.set_online(True)  # Wi-Fi comes back by other means: Manual Sync Only, so no sync
+    host.run_until_idle()
+    assert server.request_log == []
+    assert "Sync Pending Now (1s, 0a, 0r)" in labels(host, *MANAGE)
+
+
+def test_sync_now_with_wifi_set_to_turn_on_connects_without_asking(host, server, library):
+    host.set_reader_setting("wifi_enable_action", "turn_on")
+    host.set_online(False)
+    read_book(host, library[0])
+    host.dispatch("SyncBooklorePending")
+    assert host.screen()[-1]["text"] == "Connecting to Wi-Fi…"
+    assert host.network()["turn_on_requests"] == 1
+    host.set_online(True)
+    host.run_until_idle()
+    assert host.toasts[-1] == "Synced: 1 session"
+    assert "Connecting to Wi-Fi…" not in [w["text"] for w in host.screen()]
+
+
+def test_sync_now_connected_but_server_out_of_reach_says_so_and_keeps_the_queue(
+        host, server, library):
+    host.set_online(False)
+    read_book(host, library[0])
+    host.set_network("connected")  # an address and a gateway; the server does not answer
+    server.stop()
     host.tap_menu("BookLore Sync", "Sync Now")
     host.run_until_idle()
-    assert host.toasts[-1] == "Nothing synced\nNo network connection"
+    assert host.toasts[-1].startswith("Nothing synced\nNo network connection")
     assert "Sync Pending Now (1s, 0a, 0r)" in labels(host, *MANAGE)
 
 

@@ -3,8 +3,8 @@
 Starts the bundled BookLore-compatible server on loopback with the sample library, runs
 the real `main.lua` in the headless KOReader host with the real core, sets the plugin up
 through its own menus, reads books for a week with Wi-Fi off (sessions are queued, nothing
-is sent), shows Manage Sessions, turns Wi-Fi on (the waiting sync runs by itself), then
-taps Sync Now, and prints what a reader would have seen and what reached the server.
+is sent; Sync Now offline gets KOReader's Wi-Fi prompt), shows Manage Sessions, turns
+Wi-Fi on (the waiting sync runs by itself), then taps Sync Now, and prints what a reader would have seen and what reached the server.
 Everything lives in a temporary folder that is removed afterwards.
 """
 
@@ -62,10 +62,12 @@ class Story:
         for day in range(7):
             self.read_evening(day)
         self.show_manage_sessions()
-        _say("Tools → BookLore Sync → Sync Now, still offline")
+        _say("Tools → BookLore Sync → Sync Now, still offline: KOReader offers Wi-Fi")
         self.host.tap_menu("BookLore Sync", "Sync Now")
+        print(f"  [dialog] {self.host.screen()[-1]['text']} → Cancel")
+        self.host.tap_button("Cancel")
         self.host.run_until_idle()
-        self.print_new_toasts()
+        self.print_new_toasts(none="  (nothing sent; the queue stays)")
         _say("Wi-Fi is back: the waiting sync runs by itself, silently")
         self.host.set_online(True)
         self.host.run_until_idle(timeout=60)

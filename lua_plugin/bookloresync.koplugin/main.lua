@@ -38,6 +38,9 @@ BookLoreSync.last_resume_sync = nil
 function BookLoreSync:init()
     self.reading = Reading:new(self.ui, core)
     self.resume_sync_task = function() self:runSync(false, "resume") end
+    self.network_sync_task = function()
+        if BookLoreSync.sync_waiting_for_network then self:runSync(false, "network") end
+    end
     self:onDispatcherRegisterActions()
     self.ui.menu:registerToMainMenu(self)
 end
@@ -83,14 +86,25 @@ end
 -- The one sync entry point. `interactive`: a person asked (summary toast); otherwise
 -- an automatic trigger: silent unless the core says the reader must act, and never in
 -- Manual Sync Only mode.
+--
+-- Neither waits on the network here. NetworkMgr:isOnline() would resolve a host name on
+-- this thread (seconds on a bad Wi-Fi), so only the interface state is asked
+-- (isConnected); whether the server answers is the worker's to find out. A person who
+-- asked while not connected gets KOReader's own Wi-Fi handling (a prompt, or turning it
+-- on, as the reader chose in KOReader), and the sync runs once connected.
 function BookLoreSync:runSync(interactive, reason)
-    if not interactive and self:setting("manual_sync_only") then return end
-    local online = NetworkMgr:isOnline()
-    if not online and not interactive then
+    if interactive then
+        if NetworkMgr:willRerunWhenConnected(function() self:runSync(true, reason) end) then
+            return
+        end
+    elseif self:setting("manual_sync_only") then
+        return
+    elseif not NetworkMgr:isConnected() then
         BookLoreSync.sync_waiting_for_network = true
         return
     end
-    core.sync_pending({ online = online, interactive = interactive, reason = reason },
+    BookLoreSync.sync_waiting_for_network = false -- a sync drains everything queued
+    core.sync_pending({ interactive = interactive, reason = reason },
         function(report) self:onSyncFinished(report, interactive) end)
 end
 
@@ -136,7 +150,7 @@ end
 
 function BookLoreSync:onReaderReady()
     local book = self.reading:start("open")
-    if book and book.ok and book.book_hash and not book.book_id and NetworkMgr:isOnline() then
+    if book and book.ok and book.book_hash and not book.book_id and NetworkMgr:isConnected() then
         -- In the background: opening a book never waits for the server.
         core.identify_book({ book_hash = book.book_hash, isbn13 = book.isbn13,
                              isbn10 = book.isbn10 }, function(result)
@@ -168,11 +182,12 @@ function BookLoreSync:onResume()
     UIManager:scheduleIn(RESUME_SYNC_DELAY, self.resume_sync_task)
 end
 
+-- On the next tick: a sync the reader asked for while offline reruns right after this
+-- event (KOReader's connectivity check broadcasts first, then calls back), and then
+-- nothing is left waiting.
 function BookLoreSync:onNetworkConnected()
-    if BookLoreSync.sync_waiting_for_network then
-        BookLoreSync.sync_waiting_for_network = false
-        self:runSync(false, "network")
-    end
+    if not BookLoreSync.sync_waiting_for_network then return end
+    UIManager:nextTick(self.network_sync_task)
 end
 
 -- A session ends: hand it, the rating and the highlights to the core, say what it says,
@@ -187,6 +202,7 @@ end
 
 function BookLoreSync:onCloseWidget()
     UIManager:unschedule(self.resume_sync_task)
+    UIManager:unschedule(self.network_sync_task)
 end
 
 return BookLoreSync

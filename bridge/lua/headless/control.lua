@@ -21,12 +21,13 @@ local labels = require("headless/labels")
 
 local control = {}
 
---- config: {data_dir, settings_dir, home_dir, clock_start}; plugins: {{root, name}, ...}
-function control.start(settings, plugins, online)
+--- config: {data_dir, settings_dir, home_dir, clock_start}; plugins: {{root, name}, ...};
+--- network: "off", "connected" or "online"
+function control.start(settings, plugins, network)
     for key, value in pairs(settings) do config[key] = value end
     clock.install(settings.clock_start)
     G_reader_settings = LuaSettings:open(config.data_dir .. "/settings.reader.lua")
-    NetworkMgr._online = online and true or false
+    NetworkMgr._state = network
     PluginLoader:loadPlugins(plugins)
     FileManager:showFiles(config.home_dir)
 end
@@ -40,7 +41,14 @@ function control.now() return clock.now + clock.wall_offset end
 function control.jump_wall_clock(seconds) clock.wall_offset = clock.wall_offset + seconds end
 function control.settle() return UIManager:_runTasksUntil(clock.now) end
 function control.advance(seconds) return UIManager:_runTasksUntil(clock.now + seconds) end
-function control.set_online(online) return NetworkMgr:_setOnline(online) end
+function control.set_reader_setting(key, value) G_reader_settings:saveSetting(key, value) end
+function control.set_network(state) return NetworkMgr:_setState(state) end
+
+--- The blocking NetworkMgr calls made so far, and how often Wi-Fi was asked to turn on.
+function control.network()
+    return { state = NetworkMgr._state, stalls = NetworkMgr._stalls,
+             turn_on_requests = NetworkMgr._turn_on_requests, waiting = #NetworkMgr._waiting }
+end
 
 -- The book ----------------------------------------------------------------------
 

@@ -98,8 +98,10 @@ function Manage.showDetails(core)
     UIManager:show(InfoMessage:new{ text = details.ok and details.text or details.message })
 end
 
+-- The seed page: offline, a brief toast and nothing more (no Wi-Fi prompt). Only the
+-- interface state is asked; a server out of reach is the worker's answer.
 function Manage.matchUnmatched(plugin, core)
-    if not NetworkMgr:isOnline() then
+    if not NetworkMgr:isConnected() then
         plugin:toast(_("No network connection"))
         return
     end

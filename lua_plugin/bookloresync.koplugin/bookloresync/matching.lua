@@ -71,7 +71,7 @@ function Walk:search()
         end
     end
     local started = self.core.manual_match_search(
-        { query = book.query, online = NetworkMgr:isOnline() }, answered)
+        { query = book.query, online = NetworkMgr:isConnected() }, answered)
     if not started.ok then answered(started) end  -- refused before it began
 end
 
@@ -143,7 +143,7 @@ function Walk:confirm(found)
     end
     local started = self.core.manual_match_confirm({
         book_hash = self.book.book_hash, book_id = found.book_id, title = found.title,
-        online = NetworkMgr:isOnline(),
+        online = NetworkMgr:isConnected(),
     }, answered)
     if not started.ok then answered(started) end
 end
