@@ -1,11 +1,10 @@
 """The one exception hierarchy of BookLore Sync.
 
-The HTTP client translates every transport and server failure into one of these at a
-single boundary; the sync engine decides per item or per batch what each means (retry,
-fall back, skip); the facade turns them into plain result values. Nothing above the
-facade ever sees an exception. Messages are written for a reader and never contain a
-password, key or token.
-"""
+The HTTP transport (`server/transport.py`) and the answer rules (`server/http_errors.py`)
+translate every network and server failure into one of these at a single boundary; the
+sync engine decides per item or per batch what each means (retry, fall back, skip); the
+facade turns them into plain result values. Nothing above the facade ever sees an
+exception. Messages are written for a reader and never contain a password, key or token."""
 
 from __future__ import annotations
 
@@ -58,7 +57,8 @@ class Rejected(BookLoreError):
 
 
 class ServerError(BookLoreError):
-    """The server failed with a 5xx; the same request may succeed later."""
+    """The server failed (a 5xx) or is busy (429, a proxy's rate limit); the same request
+    may succeed later."""
 
 
 class BadResponse(BookLoreError):

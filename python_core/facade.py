@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from python_core import settings as settings_rules
@@ -140,7 +141,7 @@ class BookLoreSync:
         current = self.settings()
         if not current["server_url"] or not book.get("online", True):
             return {"book_id": None, "message": None}
-        return book_identity.identify(self.db, current, lambda: self.make_client(current), book)
+        return book_identity.identify(self.db, current, self._client_factory(current), book)
 
     @use_case
     def page_turned(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -178,7 +179,7 @@ class BookLoreSync:
     @use_case
     def sync_pending(self, online: bool = True, interactive: bool = False) -> dict[str, Any]:
         current = self.settings()
-        report = run_sync(self.db, current, lambda: self.make_client(current), online=online)
+        report = run_sync(self.db, current, self._client_factory(current), online=online)
         return {**report.as_dict(), "interactive": bool(interactive)}
 
     @use_case
@@ -187,9 +188,9 @@ class BookLoreSync:
         if not online:
             return {"matched": 0, "summary": OFFLINE_TEXT}
         current = self.settings()
-        result = matching.match_unmatched(self.db, lambda: self.make_client(current))
+        result = matching.match_unmatched(self.db, self._client_factory(current))
         if result["matched"]:
-            report = run_sync(self.db, current, lambda: self.make_client(current),
+            report = run_sync(self.db, current, self._client_factory(current),
                               resolve_books=False)
             result["synced"] = report.synced
         return result
@@ -203,20 +204,20 @@ class BookLoreSync:
     def search_matches(self, query: str, online: bool = True) -> dict[str, Any]:
         """Manual matching: up to five BookLore books for a title, with author and score."""
         current = self.settings()
-        return manual_matching.search(lambda: self.make_client(current), query, online)
+        return manual_matching.search(self._client_factory(current), query, online)
 
     @use_case
     def confirm_match(self, choice: dict[str, Any], online: bool = True) -> dict[str, Any]:
         """Manual matching: store {book_hash, book_id, title} and upload that book's items."""
         current = self.settings()
-        return manual_matching.confirm(self.db, current, lambda: self.make_client(current),
+        return manual_matching.confirm(self.db, current, self._client_factory(current),
                                        choice, online)
 
     @use_case
     def test_connection(self) -> dict[str, Any]:
         current = self.settings()
         return connection_check.test_connection(self.db, current,
-                                                lambda: self.make_client(current))
+                                                self._client_factory(current))
 
     @use_case
     def clear_pending(self, kinds: list[str]) -> dict[str, Any]:
@@ -234,6 +235,10 @@ class BookLoreSync:
             removed = book_cache.clear(tx)
         return {"removed": removed, "message": CACHE_CLEARED}
 
+    def _client_factory(self, current: dict[str, Any]) -> Callable[[], BookLoreClient]:
+        """What the use cases hand down: they build the client only if they need one."""
+        return functools.partial(self.make_client, current)
+
     def make_client(self, current: dict[str, Any]) -> BookLoreClient:
         credentials = Credentials(
             server_url=current["server_url"],
@@ -246,6 +251,7 @@ class BookLoreSync:
         return BookLoreClient(credentials, tokens,
                               timeout=(current["connect_timeout"], current["read_timeout"]),
                               ca_bundle=current["ca_bundle"] or None)
+
 
 def _forget_login(tx, before: dict[str, Any]) -> None:
     config_tables.forget_account(tx, account_key(before["server_url"], before["booklore_username"]))

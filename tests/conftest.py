@@ -1,14 +1,14 @@
 """Shared fixtures: the local HTTP server (checked after every test) and its helpers."""
 
 import shutil
-import socket
-import struct
 import subprocess
 import sys
 import threading
 import time
 
 import pytest
+
+from tests.support import rst_now
 
 SIMULATED_RESET = "simulated reset"
 
@@ -81,9 +81,7 @@ def reset_connection(httpserver):
     used = threading.Event()
 
     def handler(request):
-        sock = request.environ["werkzeug.socket"]
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
+        rst_now(request.environ["werkzeug.socket"])
         used.set()
         raise ConnectionAbortedError(SIMULATED_RESET)
 
@@ -99,15 +97,19 @@ def reset_connection(httpserver):
 
 
 @pytest.fixture
-def core(tmp_path, server):
-    """The core over a fresh settings folder, configured for `server` (a module may
-    override `server` or `core`)."""
+def core(tmp_path):
+    """The core over a fresh, unconfigured settings folder (`tmp_path / "settings"`); a
+    module that needs it configured says so with an autouse fixture of its own."""
     from python_core.facade import BookLoreSync
+    with BookLoreSync(tmp_path / "settings") as core:
+        yield core
+
+
+@pytest.fixture
+def on_the_server(tmp_path, server):
+    """Configure `core`'s settings folder for `server` (both accounts)."""
     from tests.plugin_support import configure
     configure(tmp_path / "settings", server.url)
-    core = BookLoreSync(tmp_path / "settings")
-    yield core
-    core.close()
 
 
 @pytest.fixture(scope="session")

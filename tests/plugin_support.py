@@ -33,12 +33,17 @@ def configure(settings_dir, server_url: str, booklore: bool = True, **extra) -> 
     core.close()
 
 
-def read_book(host, book, pages: int = 10, seconds_per_page: int = 30, **open_args) -> None:
-    """Open, read `pages` pages at a steady pace, close."""
-    host.open_book(book.path, title=book.title, authors="\n".join(book.authors), **open_args)
+def turn_pages(host, pages: int, seconds_per_page: float = 30) -> None:
+    """Read `pages` pages of the open book at a steady pace (the book stays open)."""
     for _ in range(pages):
         host.advance(seconds_per_page)
         host.turn_page()
+
+
+def read_book(host, book, pages: int = 10, seconds_per_page: int = 30, **open_args) -> None:
+    """Open, read `pages` pages at a steady pace, close."""
+    host.open_book(book.path, title=book.title, authors="\n".join(book.authors), **open_args)
+    turn_pages(host, pages, seconds_per_page)
     host.close_book()
 
 

@@ -3,16 +3,8 @@
 import pytest
 
 from python_core.annotations.items import digest
-from python_core.facade import BookLoreSync
 from python_core.store import item_queues
 from tests.small_epub import PASSAGES, write_small_epub
-
-
-@pytest.fixture
-def core(tmp_path):
-    core = BookLoreSync(tmp_path / "settings")
-    yield core
-    core.close()
 
 
 @pytest.fixture

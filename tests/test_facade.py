@@ -8,13 +8,6 @@ T0 = 1_767_225_600
 
 
 @pytest.fixture
-def core(tmp_path):
-    sync = BookLoreSync(tmp_path / "settings")
-    yield sync
-    sync.close()
-
-
-@pytest.fixture
 def book(tmp_path):
     path = tmp_path / "Émile – «test».epub"
     path.write_bytes(b"epub bytes " * 300)

@@ -10,6 +10,8 @@ from tests.plugin_support import BOOKLORE, KOREADER
 from tests.small_epub import PASSAGES, write_small_epub
 from tools.booklore_server import BookLoreServer, Fault, partial_md5
 
+pytestmark = pytest.mark.usefixtures("on_the_server")
+
 
 @pytest.fixture
 def epub(tmp_path):

@@ -19,6 +19,8 @@ FRANKENSTEINS = [
     ("Young Frankenstein", ["Mel Brooks", "Gene Wilder"]),
 ]
 
+pytestmark = pytest.mark.usefixtures("on_the_server")
+
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):

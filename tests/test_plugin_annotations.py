@@ -8,7 +8,7 @@ import pytest
 
 from bridge import HeadlessHost
 from python_core.facade import BookLoreSync
-from tests.plugin_support import BOOKLORE, KOREADER, MANAGE, configure, labels
+from tests.plugin_support import BOOKLORE, KOREADER, MANAGE, configure, labels, turn_pages
 from tests.small_epub import PASSAGES, text_at, write_small_epub
 from tools.booklore_server import BookLoreServer, Fault, partial_md5
 
@@ -197,9 +197,7 @@ def test_a_500_on_one_annotation_leaves_the_others_uploaded(host, server, epub, 
 def read_offline(host, epub):
     host.set_online(False)
     host.open_book(epub, title=TITLE, rating=4, annotations=HIGHLIGHTS[:2])
-    for _ in range(3):
-        host.advance(30)
-        host.turn_page()
+    turn_pages(host, 3, 30)
     host.close_book()
 
 

@@ -8,7 +8,7 @@ import pytest
 from bridge import HeadlessHost
 from python_core.books.fingerprint import partial_md5
 from python_core.facade import BookLoreSync
-from tests.plugin_support import MANAGE, configure, labels, read_book
+from tests.plugin_support import MANAGE, configure, labels, read_book, turn_pages
 
 T0 = 1_767_225_600.0
 
@@ -33,23 +33,13 @@ def pending(settings):
     return rows
 
 
-def open_and_turn(host, book, pages, seconds_per_page=30):
-    """Open a book and read `pages` pages; the book stays open."""
-    host.open_book(book.path)
-    for _ in range(pages):
-        host.advance(seconds_per_page)
-        host.turn_page()
-
-
 def sync_count(host):
     return sum(1 for line in host.logs if "BookLoreSync: sync " in line)
 
 
 def test_open_read_ten_pages_close_then_upload_when_online(host, settings, server, library):
     host.open_book(library[0].path, title=library[0].title, pages=200, page=20)
-    for _ in range(10):
-        host.advance(30)
-        host.turn_page()
+    turn_pages(host, 10, 30)
     host.close_book()
     [row] = pending(settings)
     assert (row["start_time"], row["end_time"]) == ("2026-01-01T00:00:00Z",
@@ -71,15 +61,11 @@ def test_open_read_ten_pages_close_then_upload_when_online(host, settings, serve
 
 def test_suspend_and_resume_split_one_evening_into_two_sessions(host, settings, library):
     host.open_book(library[1].path, title=library[1].title)
-    for _ in range(5):
-        host.advance(60)
-        host.turn_page()
+    turn_pages(host, 5, 60)
     host.suspend()
     host.advance(3600)
     host.resume()
-    for _ in range(5):
-        host.advance(60)
-        host.turn_page()
+    turn_pages(host, 5, 60)
     host.close_book()
     rows = pending(settings)
     assert [r["duration_seconds"] for r in rows] == [300, 300]
@@ -107,7 +93,8 @@ def test_pages_mode_thresholds(host, settings, library):
 
 
 def test_book_left_open_ends_at_the_last_page_turn(host, settings, library):
-    open_and_turn(host, library[0], pages=4)
+    host.open_book(library[0].path)
+    turn_pages(host, 4)
     host.advance(8 * 3600)
     host.close_book()
     [row] = pending(settings)
@@ -115,7 +102,8 @@ def test_book_left_open_ends_at_the_last_page_turn(host, settings, library):
 
 
 def test_clock_set_back_during_a_session_is_not_saved(host, settings, library):
-    open_and_turn(host, library[0], pages=5)
+    host.open_book(library[0].path)
+    turn_pages(host, 5)
     host.jump_wall_clock(-2 * 3600)  # e.g. the device's clock corrected by NTP
     host.advance(30)
     host.close_book()
@@ -125,7 +113,8 @@ def test_clock_set_back_during_a_session_is_not_saved(host, settings, library):
 
 def test_clock_set_forward_during_a_session_ends_it_at_the_last_page_turn(host, settings,
                                                                           library):
-    open_and_turn(host, library[0], pages=5)
+    host.open_book(library[0].path)
+    turn_pages(host, 5)
     host.jump_wall_clock(3 * 86400)
     host.close_book()
     [row] = pending(settings)
@@ -142,9 +131,7 @@ def test_tracking_off_saves_nothing_and_says_nothing(host, settings, library):
 def test_crash_then_restart_recovers_the_session(settings, library):
     host = HeadlessHost(settings)
     host.open_book(library[2].path)
-    for _ in range(12):
-        host.advance(30)
-        host.turn_page()
+    turn_pages(host, 12, 30)
     host.crash()  # no CloseDocument: the battery died
     assert pending(settings) == []
     with HeadlessHost(settings) as restarted:

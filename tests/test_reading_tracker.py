@@ -16,13 +16,6 @@ def book(tmp_path):
     return path
 
 
-@pytest.fixture
-def core(tmp_path):
-    sync = BookLoreSync(tmp_path / "settings")
-    yield sync
-    sync.close()
-
-
 def open_book(core, book, t=T0, page=10, progress=10.0):
     return core.start_reading({"file_path": str(book), "title": "Novel", "time": t,
                                "page": page, "progress": progress,

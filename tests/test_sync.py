@@ -8,13 +8,13 @@ matters: every session is in exactly one of pending_sessions / historical_sessio
 import hashlib
 import json
 import socket
-import struct
 import threading
 
 import pytest
 from werkzeug import Response
 
 from python_core.facade import BookLoreSync
+from tests.support import rst_now
 
 T0 = 1_767_225_600
 BATCH = "/api/v1/reading-sessions/batch"
@@ -25,14 +25,12 @@ def book_hash(n: int) -> str:
     return f"{n:032x}"
 
 
-@pytest.fixture
-def core(tmp_path, httpserver):
-    sync = BookLoreSync(tmp_path)
+@pytest.fixture(autouse=True)
+def on_httpserver(core, httpserver):
+    """`core` (conftest) configured for pytest-httpserver with the KOReader account."""
     for key, value in {"server_url": httpserver.url_for("/"), "username": "kouser",
                        "password": "kopass", "read_timeout": 2.0}.items():
-        assert sync.set_setting(key, value)["ok"]
-    yield sync
-    sync.close()
+        assert core.set_setting(key, value)["ok"]
 
 
 def queue_sessions(core, count, book=1, book_id=None, start=T0):
@@ -75,9 +73,7 @@ def reset_after_reading(store):
     """The server stores the batch, then the connection dies before the answer."""
     def handler(request):
         store.append(request.get_json())
-        sock = request.environ["werkzeug.socket"]
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
+        rst_now(request.environ["werkzeug.socket"])
         raise ConnectionAbortedError("simulated lost response")
     return handler
 

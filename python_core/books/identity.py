@@ -23,13 +23,11 @@ def identify(db: Database, settings: dict[str, Any], make_client: Callable[[], A
     known = book_cache.known_book_id(db.connection(), book_hash)
     if known is not None:
         return {"book_id": known, "source": "cache", "message": None}
-    client = make_client()
     try:
-        found = _ask(client, settings, book)
+        with make_client() as client:
+            found = _ask(client, settings, book)
     except BookLoreError as exc:  # offline, refused, server trouble: try again next open
         return {"book_id": None, "source": None, "message": None, "problem": str(exc)}
-    finally:
-        client.close()
     if found is not None:
         book_id, source = found
         remember_match(db, book_hash, book_id, source)

@@ -21,11 +21,8 @@ def match_unmatched(db: Database, make_client: Callable[[], Any]) -> dict[str, A
     if not books:
         return {"matched": 0, "remaining": 0, "ask_manual": False,
                 "summary": "All books are matched"}
-    client = make_client()
-    try:
+    with make_client() as client:
         matched, problem = _ask_each(db, client, [b["book_hash"] for b in books])
-    finally:
-        client.close()
     remaining = len(books) - matched
     return {"matched": matched, "remaining": remaining,
             "ask_manual": matched == 0 and remaining > 0 and problem is None,

@@ -20,6 +20,7 @@ from python_core.books.fingerprint import is_fingerprint
 from python_core.books.matches import remember_match
 from python_core.errors import AuthError, BookLoreError, Unreachable
 from python_core.store import Database, book_cache
+from python_core.sync.report import SyncStatus
 from python_core.sync.run import OFFLINE_TEXT, run_sync
 
 RESULT_LIMIT = 5
@@ -58,8 +59,7 @@ def search(make_client: Callable[[], Any], query: str, online: bool = True) -> d
         return _problem("none", NO_RESULTS.format(query=query), retry=False)
     if not online:
         return _problem("offline", OFFLINE_TEXT)
-    client = make_client()
-    try:
+    with make_client() as client:
         try:
             hits = client.search_books(title=query)
         except Unreachable as exc:
@@ -70,8 +70,6 @@ def search(make_client: Callable[[], Any], query: str, online: bool = True) -> d
             return _problem("failed", SEARCH_FAILED.format(error=exc))
         results = [_result(hit) for hit in _best(hits)]
         _add_authors(client, results)
-    finally:
-        client.close()
     if not results:
         return _problem("none", NO_RESULTS.format(query=query), retry=False)
     return {"status": "found", "query": query, "results": results, "retry": False,
@@ -90,9 +88,9 @@ def confirm(db: Database, settings: dict[str, Any], make_client: Callable[[], An
     if not online:
         return {**result, "message": f"{stored}\n{UPLOAD_LATER} ({OFFLINE_TEXT})"}
     report = run_sync(db, settings, make_client, resolve_books=False)
-    if report.status == "nothing":
+    if report.status == SyncStatus.NOTHING:
         return {**result, "synced": report.synced, "message": stored}
-    if report.status == "busy":
+    if report.status == SyncStatus.BUSY:
         return {**result, "synced": report.synced, "message": f"{stored}\n{UPLOAD_LATER}"}
     return {**result, "synced": report.synced, "message": f"{stored}\n{report.summary()}"}
 

@@ -24,11 +24,8 @@ def test_connection(db: Database, settings: dict[str, Any],
                     make_client: Callable[[], Any]) -> dict[str, Any]:
     if not settings["server_url"]:
         return {"ok": False, "text": "Set the server URL first."}
-    client = make_client()
-    try:
+    with make_client() as client:
         return _checks(db, settings, client)
-    finally:
-        client.close()
 
 
 def _checks(db: Database, settings: dict[str, Any], client) -> dict[str, Any]:

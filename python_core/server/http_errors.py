@@ -1,7 +1,7 @@
 """How BookLore's HTTP answers become python_core.errors exceptions and readable messages.
 
 Pure functions over a fully read `Reply`, so the rules can be read and tested without a
-network; `client.py` is the only module that speaks HTTP and builds replies.
+network; `transport.py` is the only module that speaks HTTP and builds replies.
 The server has three error-body shapes (booklore-api.md §1.5): A `{status, message,
 timestamp[, details]}` from the application, B Spring's `{timestamp, status, error, path}`
 from the security filters, C an empty body for a bad token. Proxies add HTML pages.
@@ -68,7 +68,7 @@ def json_body(reply: Reply, expected: type, redact: Callable[[str], str]):
 
 def is_json(content_type: str) -> bool:
     """True for application/json and the +json family, whatever the parameters."""
-    mime = content_type.split(";", 1)[0].strip().lower()
+    mime = _mime(content_type)
     return mime == "application/json" or mime.endswith("+json")
 
 
@@ -188,8 +188,13 @@ def _json_object(body: bytes) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
+def _mime(content_type: str) -> str:
+    """`type/subtype` of a Content-Type header, lowercase, without its parameters."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 def _kind_of_body(content_type: str) -> str:
-    mime = content_type.split(";", 1)[0].strip().lower()
+    mime = _mime(content_type)
     return "a web page" if "html" in mime else (mime or "an unlabelled body")
 
 

@@ -31,7 +31,7 @@ INSERT_SESSION = f"""
     WHERE NOT EXISTS (SELECT 1 FROM historical_sessions WHERE book_hash = ? AND start_time = ?)
     ON CONFLICT (book_hash, start_time) DO NOTHING"""
 BOOK_GROUPS = """
-    SELECT book_id, book_type, count(*) AS n FROM pending_sessions
+    SELECT book_id, book_type FROM pending_sessions
     WHERE book_id IS NOT NULL GROUP BY book_id, book_type ORDER BY min(id)"""
 NEXT_CHUNK = """
     SELECT * FROM pending_sessions
@@ -68,8 +68,8 @@ def insert(conn: sqlite3.Connection, row: dict[str, Any]) -> bool:
     return cursor.rowcount == 1
 
 
-def book_groups(conn: sqlite3.Connection) -> list[tuple[int, str, int]]:
-    """(book_id, book_type, count) for every book with resolved queued sessions."""
+def book_groups(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    """(book_id, book_type) for every book with resolved queued sessions, oldest first."""
     return [tuple(r) for r in conn.execute(BOOK_GROUPS)]
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from python_core.annotations.items import digest, identity
-from python_core.errors import AuthError, BookLoreError, Rejected, Unreachable
-from python_core.store import Database, item_queues
-from python_core.sync.report import Offline, SyncReport
+from python_core.errors import BookLoreError, Rejected
+from python_core.store import item_queues
+from python_core.sync.phase import PhaseContext
 
 ANNOTATIONS = "annotations"        # POST /api/v1/annotations: highlight at a CFI
 NOTES_V2 = "book-notes-v2"         # POST /api/v2/book-notes: note at a CFI (BookLore's reader)
@@ -26,7 +26,8 @@ EDIT_KEPT = ("An edited highlight or note was already in BookLore's reader; Book
 _UNKNOWN_ID_QUIRK = "d != java.lang.String"  # personal-rating's 400 for an unknown book id
 
 
-def upload_ratings(db: Database, client, report: SyncReport, now: Callable[[], str]) -> None:
+def upload_ratings(phase: PhaseContext) -> None:
+    db, client = phase.db, phase.client
     for row in item_queues.ready_ratings(db.connection()):
         def send(row=row):
             try:
@@ -34,22 +35,22 @@ def upload_ratings(db: Database, client, report: SyncReport, now: Callable[[], s
             except Rejected as exc:
                 raise _explained(exc, int(row["book_id"])) from None
             with db.atomic() as tx:
-                item_queues.rating_uploaded(tx, row, now())
-        if not _attempt(db, report, "ratings", row["id"], send):
-            return
+                item_queues.rating_uploaded(tx, row, phase.now())
+        _attempt(phase, "ratings", row["id"], send)
 
 
-def upload_annotations(db: Database, client, report: SyncReport, now: Callable[[], str]) -> None:
+def upload_annotations(phase: PhaseContext) -> None:
+    db, client = phase.db, phase.client
     for row in item_queues.ready_annotations(db.connection()):
         def send(row=row):
             before = item_queues.uploaded_annotation(db.connection(), identity(row))
             endpoint, server_id, conflict = _post_annotation(client, row, before)
             if conflict and before is not None:
-                report.note(EDIT_KEPT)
+                phase.report.note(EDIT_KEPT)
             with db.atomic() as tx:
-                item_queues.annotation_uploaded(tx, row, digest(row), endpoint, server_id, now())
-        if not _attempt(db, report, "annotations", row["id"], send):
-            return
+                item_queues.annotation_uploaded(tx, row, digest(row), endpoint, server_id,
+                                                phase.now())
+        _attempt(phase, "annotations", row["id"], send)
 
 
 def endpoints_for(row) -> list[str]:
@@ -64,24 +65,16 @@ def endpoints_for(row) -> list[str]:
                                                                       [NOTES_V2])
 
 
-def _attempt(db: Database, report: SyncReport, kind: str, item_id: int, send) -> bool:
-    """Run one upload; False when the phase must stop (account refused)."""
+def _attempt(phase: PhaseContext, kind: str, item_id: int, send: Callable[[], None]) -> None:
+    """One item's request; a failure follows the phase's one rule (`PhaseContext`)."""
     try:
-        report.requests += 1
+        phase.report.requests += 1
         send()
-    except Unreachable as exc:
-        raise Offline(str(exc)) from None
     except BookLoreError as exc:
-        with db.atomic() as tx:
-            item_queues.record_item_failure(tx, kind, item_id, str(exc))
-        report.failed[kind] += 1
-        report.note(f"{kind.capitalize()[:-1]} upload failed: {exc}")
-        if isinstance(exc, AuthError):
-            report.needs_attention = True
-            return False
-        return True
-    report.synced[kind] += 1
-    return True
+        phase.upload_failed(kind, exc, lambda tx, why=str(exc): item_queues.record_item_failure(
+            tx, kind, item_id, why))
+        return
+    phase.report.synced[kind] += 1
 
 
 def _post_annotation(client, row, before) -> tuple[str, int | None, bool]:

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 
 KINDS = ("sessions", "annotations", "ratings")
-_SINGULAR = {"sessions": "session", "annotations": "annotation", "ratings": "rating"}
+SINGULAR = {"sessions": "session", "annotations": "annotation", "ratings": "rating"}
 
 
-class Offline(Exception):
-    """No network: the sync stops, nothing more is sent and no retry counter moves."""
+class SyncStatus(str, Enum):
+    """How a sync ended, as the plugin, the CLI's exit status and the JSON report see it."""
+
+    DONE = "done"                      # it ran (some items may still have failed)
+    NOTHING = "nothing"                # every queue was empty
+    OFFLINE = "offline"                # no network, or it went away: nothing more was sent
+    BUSY = "busy"                      # another sync holds the lease
+    NOT_CONFIGURED = "not_configured"  # no server URL or no account
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass
 class SyncReport:
-    status: str = "done"  # done | nothing | offline | busy | not_configured | error
+    status: SyncStatus = SyncStatus.DONE
     synced: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     failed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     waiting: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
@@ -31,13 +41,14 @@ class SyncReport:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("done", "nothing") and not any(self.failed.values())
+        return (self.status in (SyncStatus.DONE, SyncStatus.NOTHING)
+                and not any(self.failed.values()))
 
     def summary(self) -> str:
         """One toast: what was synced, what failed, and why, in the reader's words."""
-        if self.status == "nothing":
+        if self.status == SyncStatus.NOTHING:
             return "Nothing to sync"
-        if self.status == "busy":
+        if self.status == SyncStatus.BUSY:
             return "Sync already running"
         lines = [_count_line("Synced", self.synced) or "Nothing synced"]
         failed = _count_line("Failed", self.failed)
@@ -48,6 +59,7 @@ class SyncReport:
 
     def as_dict(self) -> dict:
         data = asdict(self)
+        data["status"] = SyncStatus(self.status).value  # plain text across the bridge
         data["ok"] = self.ok
         data["summary"] = self.summary()
         return data
@@ -55,6 +67,6 @@ class SyncReport:
 
 def _count_line(label: str, counts: dict[str, int]) -> str:
     parts = [
-        f"{n} {kind if n != 1 else _SINGULAR[kind]}" for kind, n in counts.items() if n
+        f"{n} {kind if n != 1 else SINGULAR[kind]}" for kind, n in counts.items() if n
     ]
     return f"{label}: {', '.join(parts)}" if parts else ""

@@ -16,9 +16,10 @@ from typing import Any
 from python_core.clock import utc_now
 from python_core.store import Database, item_queues, session_queue
 from python_core.sync import book_resolution, item_upload
-from python_core.sync.report import Offline, SyncReport
+from python_core.sync.phase import Offline, PhaseContext, StopPhase, no_checkpoint
+from python_core.sync.report import SyncReport, SyncStatus
 from python_core.sync.session_upload import SessionUploader
-from python_core.sync.single_flight import single_flight
+from python_core.sync.single_flight import SyncLease, single_flight
 
 log = logging.getLogger("booklore_sync.sync")
 
@@ -35,60 +36,66 @@ def run_sync(db: Database, settings: dict[str, Any], make_client: Callable[[], A
     report = SyncReport()
     with single_flight(db) as lease:
         if lease is None:
-            report.status = "busy"
+            report.status = SyncStatus.BUSY
             return report
         with db.atomic() as tx:
             report.unconfirmed += session_queue.release_stale_sends(tx)
         if not any(item_queues.counts(db.connection()).values()):
-            report.status = "nothing"
+            report.status = SyncStatus.NOTHING
             return report
         if not _ready(settings, report, online):
             report.waiting = item_queues.counts(db.connection())
             return report
-        client = make_client()
-        try:
-            _phases(db, settings, client, report, checkpoint or (lambda step: None), lease,
-                    resolve_books)
-        except Offline as exc:
-            report.status = "offline"
-            report.note(f"{OFFLINE_TEXT}: {exc}")
-        finally:
-            client.close()
+        with make_client() as client:
+            phase = PhaseContext(db, client, report, utc_now,
+                                 checkpoint or no_checkpoint, lease.renew_if_due)
+            try:
+                _phases(phase, settings, lease, resolve_books)
+            except Offline as exc:
+                report.status = SyncStatus.OFFLINE
+                report.note(f"{OFFLINE_TEXT}: {exc}")
         report.waiting = item_queues.counts(db.connection())
     return report
 
 
 def _ready(settings: dict[str, Any], report: SyncReport, online: bool) -> bool:
     if not online:
-        report.status = "offline"
+        report.status = SyncStatus.OFFLINE
         report.note(OFFLINE_TEXT)
         return False
     if not settings["server_url"]:
-        report.status = "not_configured"
+        report.status = SyncStatus.NOT_CONFIGURED
         report.note("Set the server URL under Settings → Server and accounts")
         return False
     if not (settings["username"] or settings["booklore_username"]):
-        report.status = "not_configured"
+        report.status = SyncStatus.NOT_CONFIGURED
         report.note("Set the KOReader or BookLore account under Settings → Server and accounts")
         return False
     return True
 
 
-def _phases(db, settings, client, report: SyncReport, checkpoint, lease,
-            resolve_books: bool = True) -> None:
+def _phases(phase: PhaseContext, settings: dict[str, Any], lease: SyncLease,
+            resolve_books: bool) -> None:
+    """The phases in their fixed order. One that stops (an account refused) has already
+    said why in the report; the next phase still runs, as it may use another account."""
     if resolve_books:
-        book_resolution.resolve_queued(db, client, report, utc_now)
-    checkpoint("resolved")
+        _run(book_resolution.resolve_queued, phase)
+    phase.checkpoint("resolved")
     if settings["booklore_username"]:
-        item_upload.upload_ratings(db, client, report, utc_now)
-        checkpoint("ratings")
-        item_upload.upload_annotations(db, client, report, utc_now)
-        checkpoint("annotations")
+        _run(item_upload.upload_ratings, phase)
+        phase.checkpoint("ratings")
+        _run(item_upload.upload_annotations, phase)
+        phase.checkpoint("annotations")
     else:
-        counts = item_queues.counts(db.connection())
+        counts = item_queues.counts(phase.db.connection())
         if counts["ratings"] or counts["annotations"]:
-            report.note("Ratings and annotations need the BookLore account; they wait")
+            phase.report.note("Ratings and annotations need the BookLore account; they wait")
     lease.renew_if_due()
-    uploader = SessionUploader(db, client, settings["server_url"], settings["progress_decimals"],
-                               report, utc_now, checkpoint, keepalive=lease.renew_if_due)
-    uploader.run()
+    _run(SessionUploader(phase, settings["server_url"], settings["progress_decimals"]).run)
+
+
+def _run(upload: Callable[..., None], *args: Any) -> None:
+    try:
+        upload(*args)
+    except StopPhase:
+        pass

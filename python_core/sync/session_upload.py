@@ -17,65 +17,51 @@ is re-sent singly, so one bad item holds back only itself.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from python_core.errors import (
-    AuthError,
-    BadResponse,
-    BookLoreError,
-    ResponseLost,
-    ServerError,
-    Unreachable,
-)
+from python_core.errors import BadResponse, BookLoreError, ResponseLost, ServerError
 from python_core.reading import sessions
-from python_core.store import Database, config_tables, session_queue
-from python_core.sync.book_resolution import CHECK_ACCOUNT
-from python_core.sync.report import Offline, SyncReport
+from python_core.store import config_tables, session_queue
+from python_core.sync.phase import PhaseContext, StopPhase
 
 log = logging.getLogger("booklore_sync.sync")
 
 BATCH_LIMIT = 100
 MAX_LOST_IN_A_ROW = 3
+#: (pending row id, request item) per session of one chunk.
+Uploads = Sequence[tuple[int, dict]]
 _MISSING_ENDPOINT_STATUSES = (403, 404, 405, 501)
 
 
-class StopPhase(Exception):
-    """Further requests in this phase would fail the same way; leave the rest queued."""
-
-
 class SessionUploader:
-    def __init__(self, db: Database, client, server_url: str, decimals: int,
-                 report: SyncReport, now: Callable[[], str], checkpoint: Callable[[str], None],
-                 keepalive: Callable[[], None] = lambda: None):
-        self.db, self.client, self.server_url = db, client, server_url
-        self.decimals, self.report, self.now, self.checkpoint = decimals, report, now, checkpoint
-        self.keepalive = keepalive
+    """The sessions phase of one sync; `run` raises `Offline` and `StopPhase` (run.py)."""
+
+    def __init__(self, phase: PhaseContext, server_url: str, decimals: int):
+        self.phase, self.server_url, self.decimals = phase, server_url, decimals
+        self.db, self.client, self.report = phase.db, phase.client, phase.report
         self.lost_in_a_row = 0
 
     def run(self) -> None:
-        try:
-            for book_id, book_type, _count in session_queue.book_groups(self.db.connection()):
-                self._upload_book(book_id, book_type)
-        except StopPhase as exc:
-            self.report.note(str(exc))
+        for book_id, book_type in session_queue.book_groups(self.db.connection()):
+            self._upload_book(book_id, book_type)
 
     def _upload_book(self, book_id: int, book_type: str) -> None:
         last_id = 0
-        kind = sessions.server_book_type(book_type)
+        server_book_type = sessions.server_book_type(book_type)
         while True:
             rows = session_queue.next_chunk(
                 self.db.connection(), book_id, book_type, last_id, BATCH_LIMIT)
             if not rows:
                 return
             last_id = rows[-1]["id"]
-            self.keepalive()
+            self.phase.keepalive()
             uploads = self._prepare(rows)
             if not uploads:
                 continue
             if self._batch_supported() is False:
-                self._send_singly(book_id, kind, uploads)
+                self._send_singly(book_id, server_book_type, uploads)
             else:
-                self._send_batch(book_id, kind, uploads)
+                self._send_batch(book_id, server_book_type, uploads)
 
     def _prepare(self, rows: Sequence) -> list[tuple[int, dict]]:
         """(row id, request item) per row. A row whose stored values cannot even be turned
@@ -86,58 +72,59 @@ class SessionUploader:
             try:
                 uploads.append((row["id"], sessions.upload_item(row, self.decimals)))
             except (TypeError, ValueError) as exc:
-                with self.db.atomic() as tx:
-                    session_queue.record_failure(
-                        tx, [row["id"]], f"Stored session is invalid: {exc}", unconfirmed=False)
-                self.report.failed["sessions"] += 1
-                self.report.note(f"A stored session is invalid and was not sent: {exc}")
+                self.phase.count_failure(
+                    "sessions", 1, f"A stored session is invalid and was not sent: {exc}",
+                    lambda tx, ids=[row["id"]], why=f"Stored session is invalid: {exc}":
+                        session_queue.record_failure(tx, ids, why, unconfirmed=False))
         return uploads
 
     def _batch_supported(self) -> bool | None:
         return config_tables.batch_capability(self.db.connection(), self.server_url)
 
-    def _send_batch(self, book_id: int, kind: str, uploads: Sequence[tuple[int, dict]]) -> None:
+    def _send_batch(self, book_id: int, server_book_type: str, uploads: Uploads) -> None:
         ids = [row_id for row_id, _item in uploads]
         self._mark_sending(ids)
         try:
             self.report.requests += 1
-            self.client.post_session_batch(book_id, kind, [item for _id, item in uploads])
+            self.client.post_session_batch(book_id, server_book_type,
+                                           [item for _id, item in uploads])
         except BookLoreError as exc:
             if not _worth_sending_singly(exc, self._batch_supported()):
                 self._failed(ids, exc)
                 return
             self._release(ids)
             if exc.status == 400:
-                self._send_singly(book_id, kind, uploads)
+                self._send_singly(book_id, server_book_type, uploads)
             else:
-                self._probe_singly(book_id, kind, uploads, exc)
+                self._probe_singly(book_id, server_book_type, uploads, exc)
         else:
             self._succeeded(ids)
             if self._batch_supported() is None:
                 self._remember_batch(True)
 
-    def _probe_singly(self, book_id: int, kind: str, uploads: Sequence[tuple[int, dict]],
+    def _probe_singly(self, book_id: int, server_book_type: str, uploads: Uploads,
                       batch_error: BookLoreError) -> None:
         """The batch looked unsupported: a first single POST tells "no endpoint" from
         "this book or account is refused", without sending the whole chunk twice."""
-        first = self._send_one(book_id, kind, *uploads[0])
+        first = self._send_one(book_id, server_book_type, *uploads[0])
         if first is None:
             if _signals_missing_endpoint(batch_error):
                 self._remember_batch(False)
-            self._send_singly(book_id, kind, uploads[1:])
+            self._send_singly(book_id, server_book_type, uploads[1:])
         elif rest := [row_id for row_id, _item in uploads[1:]]:
             self._failed(rest, batch_error)
 
-    def _send_singly(self, book_id: int, kind: str, uploads: Sequence[tuple[int, dict]]) -> None:
+    def _send_singly(self, book_id: int, server_book_type: str, uploads: Uploads) -> None:
         for row_id, item in uploads:
-            self._send_one(book_id, kind, row_id, item)
+            self._send_one(book_id, server_book_type, row_id, item)
 
-    def _send_one(self, book_id: int, kind: str, row_id: int, item: dict) -> BookLoreError | None:
+    def _send_one(self, book_id: int, server_book_type: str, row_id: int,
+                  item: dict) -> BookLoreError | None:
         """POST one session; returns the error it failed with, None on success."""
         self._mark_sending([row_id])
         try:
             self.report.requests += 1
-            self.client.post_session(book_id, kind, item)
+            self.client.post_session(book_id, server_book_type, item)
         except BookLoreError as exc:
             self._failed([row_id], exc)
             return exc
@@ -148,36 +135,33 @@ class SessionUploader:
         # Not fsynced on its own: after a power cut the mark may be gone, which only means
         # a resend would not be counted as unconfirmed; the sessions themselves are safe.
         with self.db.atomic(durable=False) as tx:
-            session_queue.mark_sending(tx, ids, self.now())
-        self.checkpoint("marked_sending")
+            session_queue.mark_sending(tx, ids, self.phase.now())
+        self.phase.checkpoint("marked_sending")
 
     def _succeeded(self, ids: Sequence[int]) -> None:
-        self.checkpoint("server_accepted")
+        self.phase.checkpoint("server_accepted")
         with self.db.atomic() as tx:
-            moved = session_queue.move_to_history(tx, ids, self.now())
+            moved = session_queue.move_to_history(tx, ids, self.phase.now())
         self.lost_in_a_row = 0
         self.report.synced["sessions"] += moved
-        self.checkpoint("moved_to_history")
+        self.phase.checkpoint("moved_to_history")
 
     def _failed(self, ids: Sequence[int], exc: BookLoreError) -> None:
-        if isinstance(exc, Unreachable):
-            self._release(ids)
-            raise Offline(str(exc))
+        """The phase's one rule (`PhaseContext.upload_failed`), then what only sessions
+        have: a lost answer is an unconfirmed send, and lost answers in a row stop."""
         lost = isinstance(exc, ResponseLost)
-        with self.db.atomic() as tx:
-            session_queue.record_failure(tx, ids, str(exc), unconfirmed=lost)
-        self.report.failed["sessions"] += len(ids)
-        self.report.note(f"Session upload failed: {exc}")
-        if isinstance(exc, AuthError):
-            self.report.needs_attention = True
-            raise StopPhase(f"Session upload refused: {exc}. {CHECK_ACCOUNT}")
-        if lost:
-            self.report.unconfirmed += len(ids)
-            self.lost_in_a_row += 1
-            if self.lost_in_a_row >= MAX_LOST_IN_A_ROW:
-                raise StopPhase("The connection keeps failing; the remaining sessions wait")
-        else:
+        self.phase.upload_failed(
+            "sessions", exc, count=len(ids),
+            record=lambda tx: session_queue.record_failure(tx, ids, str(exc), unconfirmed=lost),
+            unsent=lambda tx: session_queue.release(tx, ids))
+        if not lost:
             self.lost_in_a_row = 0
+            return
+        self.report.unconfirmed += len(ids)
+        self.lost_in_a_row += 1
+        if self.lost_in_a_row >= MAX_LOST_IN_A_ROW:
+            self.report.note("The connection keeps failing; the remaining sessions wait")
+            raise StopPhase
 
     def _release(self, ids: Sequence[int]) -> None:
         with self.db.atomic() as tx:
@@ -185,7 +169,7 @@ class SessionUploader:
 
     def _remember_batch(self, supported: bool) -> None:
         with self.db.atomic() as tx:
-            config_tables.set_batch_capability(tx, self.server_url, supported, self.now())
+            config_tables.set_batch_capability(tx, self.server_url, supported, self.phase.now())
         log.info("server %s the batch endpoint", "has" if supported else "lacks")
 
 

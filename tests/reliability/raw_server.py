@@ -8,9 +8,10 @@ what a broken proxy, a captive portal or a wrong port sends.
 from __future__ import annotations
 
 import socket
-import struct
 import threading
 from collections.abc import Callable, Iterable
+
+from tests.support import rst_now
 
 #: What the server sends: bytes, or a function of the raw request returning chunks;
 #: RESET and SILENCE are special answers.
@@ -60,7 +61,7 @@ class RawServer:
         self.requests.append(request)
         answer = self.answer
         if answer == RESET:
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            rst_now(conn)
             return
         if answer == SILENCE:  # until the client gives up and hangs up
             conn.settimeout(5)
