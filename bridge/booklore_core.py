@@ -44,6 +44,7 @@ class BookLoreCore:
             "finish_reading": f.finish_reading,
             "capture_rating_and_annotations": f.capture_rating_and_annotations,
             "manual_match_next": f.next_unmatched_book,
+            "take_notices": f.take_notices,
         }
 
     def async_calls(self) -> Mapping[str, CoreCall]:

@@ -20,6 +20,7 @@ from python_core.books import identity as book_identity
 from python_core.books.entry import book_entry
 from python_core.clock import utc_now
 from python_core.errors import FingerprintError, SettingsError, StoreError
+from python_core.history import previous_plugin
 from python_core.matching import automatic as matching
 from python_core.matching import manual as manual_matching
 from python_core.reading import sessions as session_rules
@@ -28,7 +29,14 @@ from python_core.reading.tracker import ReadingTracker
 from python_core.server import connection_check
 from python_core.server.client import BookLoreClient, Credentials, md5_hex
 from python_core.server.token_store import DatabaseTokenStore, account_key
-from python_core.store import Database, book_cache, config_tables, item_queues, session_queue
+from python_core.store import (
+    Database,
+    book_cache,
+    config_tables,
+    item_queues,
+    notices,
+    session_queue,
+)
 from python_core.sync.report import KINDS
 from python_core.sync.run import OFFLINE_TEXT, run_sync
 
@@ -58,7 +66,7 @@ class BookLoreSync:
     """One settings directory's database and the use cases over it."""
 
     def __init__(self, settings_dir: str | os.PathLike):
-        self.db = Database.in_settings_dir(settings_dir)
+        self.db = Database.in_settings_dir(settings_dir, previous_plugin.adopt)
         self.reading = ReadingTracker(self.db, self.record_session)
 
     def __enter__(self) -> "BookLoreSync":
@@ -164,6 +172,15 @@ class BookLoreSync:
         """At start-up: a session a crash left open is finished at its last activity."""
         result = self.reading.recover()
         return {"recovered": result is not None, **(result or {})}
+
+    @use_case
+    def take_notices(self) -> dict[str, Any]:
+        """What the reader must be told once (e.g. what was taken over from the previous
+        BookLore plugin); each notice is handed out a single time."""
+        if not notices.any_unshown(self.db.connection()):
+            return {"notices": []}
+        with self.db.atomic() as tx:
+            return {"notices": notices.take_unshown(tx, utc_now())}
 
     @use_case
     def queue_counts(self) -> dict[str, Any]:

@@ -43,6 +43,14 @@ function BookLoreSync:init()
     end
     self:onDispatcherRegisterActions()
     self.ui.menu:registerToMainMenu(self)
+    UIManager:nextTick(function() self:tellNotices() end)
+end
+
+-- What the core must tell the reader once (e.g. what it took over from the previous
+-- BookLore plugin); each notice comes back a single time.
+function BookLoreSync:tellNotices()
+    local result = core.take_notices()
+    for _, text in ipairs(result.ok and result.notices or {}) do self:showMessage(text) end
 end
 
 function BookLoreSync:onDispatcherRegisterActions()

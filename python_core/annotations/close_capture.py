@@ -40,12 +40,14 @@ def capture(db: Database, settings: dict[str, Any], event: dict[str, Any],
     book = book_entry(event)
     book["book_id"] = book["book_id"] or book_cache.known_book_id(db.connection(),
                                                                    book["book_hash"])
-    items = _new_annotations(db, book, entries, settings["notes_destination"], now)
+    items, adopted = _new_annotations(db, book, entries, settings["notes_destination"], now)
     _place_in_book(items, book["file_path"])
     with db.atomic() as tx:
         rated = queue_star_rating(tx, book, stars, now)
         for item in items:
             item_queues.queue_annotation(tx, item)
+        for key, version in adopted:
+            item_queues.set_uploaded_digest(tx, key, version)
     return {"ratings": int(rated), "annotations": len(items), "queued": rated or bool(items),
             "book_hash": book["book_hash"]}
 
@@ -81,9 +83,10 @@ def _annotation_entries(settings: dict[str, Any], event: dict[str, Any]) -> list
 
 
 def _new_annotations(db: Database, book: dict[str, Any], entries: list, destination: str,
-                     now: str) -> list[dict[str, Any]]:
-    """Items neither uploaded nor queued in this exact version (by digest)."""
-    conn, fresh, seen = db.connection(), [], set()
+                     now: str) -> tuple[list[dict[str, Any]], list[tuple[tuple, str]]]:
+    """Items neither uploaded nor queued in this exact version (by digest), and the
+    (identity, digest) of those the previous plugin uploaded, seen here for the first time."""
+    conn, fresh, seen, adopted = db.connection(), [], set(), []
     for entry in entries:
         item = annotation_items.queue_item(entry, book, destination, now)
         if item is None or annotation_items.identity(item) in seen:
@@ -94,10 +97,13 @@ def _new_annotations(db: Database, book: dict[str, Any], entries: list, destinat
         queued = item_queues.pending_annotation(conn, annotation_items.identity(item))
         if uploaded is not None and uploaded["content_digest"] == version:
             continue
+        if uploaded is not None and uploaded["content_digest"] == annotation_items.ADOPTED_DIGEST:
+            adopted.append((annotation_items.identity(item), version))
+            continue
         if queued is not None and annotation_items.digest(queued) == version:
             continue
         fresh.append(item)
-    return fresh
+    return fresh, adopted
 
 
 def _place_in_book(items: list[dict[str, Any]], path: str | None) -> None:

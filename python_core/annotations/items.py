@@ -28,6 +28,10 @@ BOOKLORE_STYLES = {
     "invert": "highlight",
 }
 DIGEST_FIELDS = ("text", "note", "color", "style", "pos0", "pos1")
+#: The digest of an annotation another plugin uploaded, whose content we never saw: the
+#: first time KOReader shows it to us it counts as uploaded, and its digest is recorded
+#: then, so later edits are recognised.
+ADOPTED_DIGEST = "uploaded-by-previous-plugin"
 
 _HEX = re.compile(r"^#?([0-9A-Fa-f]{6})$")
 

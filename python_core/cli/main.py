@@ -107,9 +107,20 @@ def _run(args: argparse.Namespace) -> int:
     if not settings_dir:
         print(f"{PROG}: give --settings-dir or set ${SETTINGS_DIR_ENV}", file=sys.stderr)
         return ExitStatus.USAGE
+    from python_core.errors import StoreError
     from python_core.facade import BookLoreSync  # after parsing: --help stays fast
-    with BookLoreSync(settings_dir) as core:
+    try:
+        core = BookLoreSync(settings_dir)
+    except StoreError as exc:  # not ours, damaged, or newer: one sentence, nothing touched
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return ExitStatus.NEEDS_YOU
+    with core:
+        told = core.take_notices().get("notices") or []
         result = args.run.run(core, args)
+    if told and getattr(args, "json", False):
+        result = {**result, "notices": told}
+    elif told:
+        print("\n".join(told), file=sys.stderr)
     _print(args, result)
     return exit_status(result)
 

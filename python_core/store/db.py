@@ -18,17 +18,19 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from python_core.errors import StoreError
-from python_core.store import schema
+from python_core.store import adoption_file, file_kind, schema
 from python_core.store.transaction import transaction
 
 DB_FILENAME = "booklore-sync.sqlite"
 BUSY_TIMEOUT_SECONDS = 5.0
 
 log = logging.getLogger("booklore_sync.store")
+
+Adopt = Callable[[Path], None]
 
 
 class Database:
@@ -38,18 +40,22 @@ class Database:
     that `close()` may close a worker thread's connection after the worker finished.
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, adopt_previous: Adopt | None = None):
+        """`adopt_previous(path)` replaces the previous BookLore plugin's database at
+        `path` with ours (history/previous_plugin.py); without it such a file is refused,
+        like any database that is not ours, and left untouched."""
         self.path = Path(path)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        _create_private_file(self.path)
+        _prepare_file(self.path, adopt_previous)
         schema.migrate(self.connection(), self.path)
 
     @classmethod
-    def in_settings_dir(cls, settings_dir: str | os.PathLike) -> "Database":
+    def in_settings_dir(cls, settings_dir: str | os.PathLike,
+                        adopt_previous: Adopt | None = None) -> "Database":
         os.makedirs(settings_dir, exist_ok=True)
-        return cls(Path(settings_dir) / DB_FILENAME)
+        return cls(Path(settings_dir) / DB_FILENAME, adopt_previous)
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -101,6 +107,32 @@ class Database:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _prepare_file(path: Path, adopt_previous: Adopt | None) -> None:
+    """Before the first connection (which would already write to it): create a new file,
+    take over the previous plugin's, or refuse anything else without touching it."""
+    found = file_kind.recognise(path)
+    if found.kind == file_kind.PREVIOUS_PLUGIN and adopt_previous is not None:
+        with adoption_file.exclusive(path):
+            if file_kind.recognise(path).kind == file_kind.PREVIOUS_PLUGIN:
+                _adopt(path, adopt_previous)
+        found = file_kind.recognise(path)
+    if found.kind == file_kind.PREVIOUS_PLUGIN:
+        raise StoreError(f"{path} belongs to the previous BookLore plugin; open it with "
+                         "BookLore Sync's plugin or command line to take it over")
+    if found.kind == file_kind.UNKNOWN:
+        raise StoreError(f"{path} is not a BookLore Sync database ({found.detail}); it was "
+                         "left untouched. Move it elsewhere to start with an empty one")
+    _create_private_file(path)
+
+
+def _adopt(path: Path, adopt_previous: Adopt) -> None:
+    try:
+        adopt_previous(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"Could not take over the previous BookLore plugin's database "
+                         f"{path.name} ({exc}); it was left as it was") from None
 
 
 def _create_private_file(path: Path) -> None:

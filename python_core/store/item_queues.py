@@ -72,6 +72,9 @@ ANNOTATION_UPLOADED = """
         content_digest = excluded.content_digest, endpoint = excluded.endpoint,
         server_id = coalesce(excluded.server_id, uploaded_annotations.server_id),
         uploaded_at = excluded.uploaded_at"""
+SET_UPLOADED_DIGEST = """
+    UPDATE uploaded_annotations SET content_digest = ?
+    WHERE book_hash = ? AND created = ? AND kind = ?"""
 DELETE_ANNOTATION_IF_UNCHANGED = """
     DELETE FROM pending_annotations WHERE id = ? AND text IS ? AND note IS ? AND color IS ?
         AND style IS ? AND pos0 IS ? AND pos1 IS ?"""
@@ -141,6 +144,11 @@ def uploaded_annotation(conn, key: tuple[str, str, str]) -> sqlite3.Row | None:
 def queue_annotation(conn, item: dict[str, Any]) -> None:
     """Queue an annotation, or replace its queued version in place (same id, retry count)."""
     conn.execute(UPSERT_ANNOTATION, tuple(item.get(f) for f in ANNOTATION_FIELDS))
+
+
+def set_uploaded_digest(conn, key: tuple[str, str, str], digest: str) -> None:
+    """Record the version of an uploaded annotation whose content was not known."""
+    conn.execute(SET_UPLOADED_DIGEST, (digest, *key))
 
 
 def ready_annotations(conn: sqlite3.Connection) -> list[sqlite3.Row]:

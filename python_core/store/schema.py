@@ -148,6 +148,17 @@ MIGRATIONS: list[Migration] = [
                 told_at TEXT NOT NULL)""",
         ],
     ),
+    Migration(
+        "notices the reader is told once (e.g. what was taken over from the previous plugin)",
+        [
+            """CREATE TABLE notices (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                topic TEXT NOT NULL UNIQUE,
+                text TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                shown_at TEXT)""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = len(MIGRATIONS)
