@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from python_core import field_limits
 from python_core.clock import epoch, iso_utc, utc_now
 
 SERVER_BOOK_TYPES = ("PDF", "EPUB", "CBX", "FB2", "MOBI", "AZW3", "AUDIOBOOK")
@@ -22,7 +23,7 @@ _TYPE_BY_EXTENSION = {
     # Formats BookLore has no type for: paged ones count as PDF, reflowable ones as EPUB.
     "djvu": "PDF", "djv": "PDF", "xps": "PDF", "oxps": "PDF",
 }
-MAX_LOCATION_CHARS = 500
+MAX_LOCATION_UNITS = field_limits.LOCATION
 ABSURD_DURATION_SECONDS = 24 * 3600
 NOT_SAVED = "Session not saved: criteria not met"
 
@@ -107,7 +108,8 @@ def _progress(value: Any, decimals: int) -> float:
 
 
 def _location(value: Any) -> str:
-    return ("" if value is None else str(value))[:MAX_LOCATION_CHARS]
+    """At most 500 UTF-16 units, as the server counts (field_limits)."""
+    return "" if value is None else field_limits.clip(str(value), MAX_LOCATION_UNITS)
 
 
 def format_duration(seconds: int) -> str:

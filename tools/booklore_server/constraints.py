@@ -22,8 +22,16 @@ def not_blank(value, field, message="must not be blank"):
     return f"{field}: {message}" if value is None or not value.strip() else None
 
 
+def java_length(value):
+    """``String.length()`` counts UTF-16 code units (an emoji is two); ``size()`` of a
+    list counts its elements."""
+    if isinstance(value, str):
+        return len(value.encode("utf-16-le", "surrogatepass")) // 2
+    return len(value)
+
+
 def max_size(value, field, limit, message=None):
-    if value is None or len(value) <= limit:
+    if value is None or java_length(value) <= limit:
         return None
     return f"{field}: {message or f'size must be between 0 and {limit}'}"
 
