@@ -234,6 +234,11 @@ class HeadlessHost:
         self.menu_open = result["menu_open"]
         return result["acted"]
 
+    @property
+    def menu_redraws(self) -> int:
+        """How often the last tap's touch menu was redrawn (updateItems) so far."""
+        return self._call("menu_redraws", settle=False)
+
     def dispatch(self, name: str) -> bool:
         """Fire a dispatcher action by id or event name; False if disabled here."""
         return self._call("dispatch", name)["ran"]

@@ -188,13 +188,18 @@ def test_input_dialog_takes_typed_text(host, core):
     assert top(host)["type"] == "FileManager"
 
 
-def test_tap_input_entry_opens_an_input_dialog(host):
+def test_tap_input_entry_opens_koreaders_input_dialog(host):
     host.tap_menu("Test Plugin", "Settings", "Server URL")
+    assert host.menu_open is False  # no keep_menu_open: KOReader closes the menu first
+    assert top(host)["title"] == "Server URL"
+    host.type_text("")
+    host.tap_button("OK")  # an empty text is ignored unless allow_blank_input
     assert top(host)["title"] == "Server URL"
     host.type_text("https://x.example")
-    host.tap_button("Save")
+    host.tap_button("OK")
     url = host.lua.eval('require("pluginloader"):getPluginInstance("testplugin").settings:readSetting("url")')
     assert url == "https://x.example"
+    assert top(host)["type"] == "FileManager"
 
 
 def test_confirm_box_runs_the_chosen_callback_and_closes(host, core):
@@ -282,7 +287,8 @@ def test_events_go_to_the_topmost_dialog_not_to_the_ui_below(host, core):
     host.dispatch("TestPluginSync")
     assert "sync_deferred" not in core.kinds()
     host.tap_button("Cancel")
-    host.lua.execute('require("ui/widget/notification"):notify("a toast")')
+    host.lua.execute('local N = require("ui/widget/notification")\n'
+                     'N:notify("a toast", N.SOURCE_ALWAYS_SHOW)')
     host.dispatch("TestPluginSync")  # toasts never take events
     assert "sync_deferred" in core.kinds()
     assert host.toasts == ["a toast"]

@@ -138,3 +138,33 @@ def test_koreader_account_written_through_the_menu_is_what_the_server_accepts(tm
     with HeadlessHost(settings, online=True) as host:
         enter_account(host, "KOReader account", *KOREADER)
         assert "KOReader account: OK" in run_test_connection(host)
+
+
+def test_a_changed_value_is_shown_as_soon_as_it_is_saved(tmp_path):
+    """The menu redraws through the touch menu the tap came from (KOReader's tap_input would
+    leave the old value on screen)."""
+    with HeadlessHost(tmp_path / "settings") as host:
+        host.tap_menu(*TRACKING_MENU, "Minimum pages")
+        assert host.menu_open is True
+        host.type_text("7")
+        host.tap_button("Save")
+        assert host.menu_redraws >= 1
+        assert "Minimum pages: 7" in labels(host, *TRACKING_MENU)
+
+
+def test_settings_the_core_cannot_read_are_left_out_of_the_labels(tmp_path, monkeypatch):
+    """KOReader's template leaves "%1" in place for false and raises for true: a failed
+    read must not reach it as a value."""
+    from python_core.errors import StoreError
+    from python_core.store import config_tables
+
+    def unreadable(conn):
+        raise StoreError("database disk image is malformed")
+    with HeadlessHost(tmp_path / "settings") as host:
+        monkeypatch.setattr(config_tables, "all_settings", unreadable)
+        assert list(labels(host, *SERVER_MENU))[0] == "Server"
+        tracking = list(labels(host, *TRACKING_MENU))
+        assert "Minimum duration (seconds)" in tracking and "Minimum pages" in tracking
+        assert not [label for label in tracking if "%" in label or "false" in label]
+        host.tap_menu(*TRACKING_MENU, "Minimum pages")
+        assert host.screen()[-1]["input"] == ""

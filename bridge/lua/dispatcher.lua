@@ -2,11 +2,13 @@
 Headless host: the Dispatcher, which turns gesture/hotkey/profile action ids into events.
 
 Rules kept from KOReader: the first registration of an id wins; unknown ids are ignored;
+while actions run, Notification's source is the dispatcher's;
 an action with `reader`, `rolling` or `paging` set only runs in a matching reader (never in
 the file manager), `general` actions run everywhere, `condition = false` disables one.
 ]]
 
 local Event = require("ui/event")
+local Notification = require("ui/widget/notification")
 local UIManager = require("ui/uimanager")
 
 local Dispatcher = {
@@ -72,12 +74,14 @@ function Dispatcher:execute(settings, exec_props)
     end
     local batched = #order > 1
     if batched then UIManager:broadcastEvent(Event:new("BatchedUpdate")) end
+    Notification:setNotifySource(Notification.SOURCE_DISPATCHER)
     for _, id in ipairs(order) do
         local spec = self.settingsList[id]
         if spec and self:isActionEnabled(spec) then
             UIManager:sendEvent(eventFor(spec, settings[id], exec_props))
         end
     end
+    Notification:resetNotifySource()
     if batched then UIManager:broadcastEvent(Event:new("BatchedUpdateDone")) end
 end
 

@@ -76,10 +76,12 @@ function BookLoreSync:addToMainMenu(menu_items)
     menu_items.bookloresync = Menu.build(self, core)
 end
 
--- Settings, read fresh from the core (the menu's checkmarks and the triggers use them).
+-- A setting, read fresh from the core (the menu's checkmarks and the triggers use them);
+-- nil when the core cannot read its settings, so nothing draws or acts on a made-up value.
 function BookLoreSync:setting(key)
     local result = core.get_settings()
-    return result.ok and result.settings[key]
+    if not result.ok then return nil end
+    return result.settings[key]
 end
 
 function BookLoreSync:toast(text, timeout)

@@ -126,10 +126,15 @@ function control.menu(tab, path, depth)
     return { node = TouchMenu.describe(item, depth) }
 end
 
+local last_touchmenu = nil
+
+function control.menu_redraws() return last_touchmenu and last_touchmenu.updates or 0 end
+
 function control.tap_menu(tab, path)
     local item, reachable = findEntry(tab, path)
     if not item then return { error = reachable } end
     local touchmenu = TouchMenu.newInstance()
+    last_touchmenu = touchmenu
     local acted = reachable and TouchMenu.tap(item, touchmenu)
     return { acted = acted and true or false, menu_open = touchmenu.open }
 end

@@ -90,11 +90,15 @@ function Dialog:pressButton(button)
     return true
 end
 
---- A tap outside the dialog (or the back key).
+--- A tap outside the dialog (or the back key): the widget's own onClose, as KOReader's
+--- onTapClose does, unless it is not dismissable.
 function Dialog:onDismiss()
     if self.dismissable == false then return false end
+    return self:onClose()
+end
+
+function Dialog:onClose()
     UIManager:close(self)
-    if self.tap_close_callback then self.tap_close_callback() end
     return true
 end
 

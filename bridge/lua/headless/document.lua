@@ -38,10 +38,13 @@ function Document:getPageCount()
     return self.info.number_of_pages
 end
 
+--- As KOReader's Document:getProps: an empty string is no value (nil).
 function Document:getProps()
     self:_check()
     local copy = {}
-    for key, value in pairs(self._props) do copy[key] = value end
+    for key, value in pairs(self._props) do
+        if value ~= "" then copy[key] = value end
+    end
     return copy
 end
 

@@ -77,18 +77,26 @@ function TouchMenu.newInstance()
     }
 end
 
-local function showTapInput(spec, touchmenu)
+--- KOReader's InputContainer:onInput for `tap_input`: title, input (or input_func()), the
+--- hint (`hint` or hint_func(), not `input_hint`), input_type, its own buttons or Cancel and
+--- OK (`cancel_text`, `ok_text`). OK ignores an empty text unless `allow_blank_input`, and
+--- calls `callback(text)` (nothing else: the menu is not refreshed) before closing.
+local function showTapInput(spec)
     local dialog
-    local function close() UIManager:close(dialog) end
     dialog = InputDialog:new{
-        title = spec.title, input = spec.input, input_hint = spec.input_hint,
-        input_type = spec.input_type, text_type = spec.text_type, description = spec.description,
-        buttons = { {
-            { text = _("Cancel"), id = "close", callback = close },
-            { text = spec.ok_text or _("Save"), is_enter_default = true, callback = function()
-                close()
-                spec.callback(dialog:getInputText(), touchmenu)
-                touchmenu:updateItems()
+        title = spec.title,
+        input = spec.input_func and spec.input_func() or spec.input,
+        input_hint = spec.hint_func and spec.hint_func() or spec.hint,
+        input_type = spec.input_type,
+        buttons = spec.buttons or { {
+            { text = spec.cancel_text or _("Cancel"), id = "close",
+              callback = function() UIManager:close(dialog) end },
+            { text = spec.ok_text or _("OK"), is_enter_default = true, callback = function()
+                local text = dialog:getInputText()
+                if spec.allow_blank_input or text ~= "" then
+                    spec.callback(text)
+                    UIManager:close(dialog)
+                end
             end },
         } },
     }
@@ -104,7 +112,8 @@ function TouchMenu.tap(item, touchmenu)
         return true
     end
     if item.tap_input or item.tap_input_func then
-        showTapInput(item.tap_input or item.tap_input_func(), touchmenu)
+        if not item.keep_menu_open then touchmenu:closeMenu() end
+        showTapInput(item.tap_input or item.tap_input_func())
         return true
     end
     local callback = item.callback

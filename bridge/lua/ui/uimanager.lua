@@ -36,8 +36,9 @@ function UIManager:_indexOf(widget)
     end
 end
 
+--- As KOReader: nil is ignored; showing a widget twice stacks it twice.
 function UIManager:show(widget)
-    if not widget or self:_indexOf(widget) then return end
+    if not widget then return end
     local stack = self._window_stack
     local pos = #stack + 1
     while pos > 1 and layer(stack[pos - 1].widget) > layer(widget) do pos = pos - 1 end
@@ -46,13 +47,15 @@ function UIManager:show(widget)
     widget:handleEvent(Event:new("Show"))
 end
 
---- Removes the window first, so a close from inside its own handlers is harmless.
+--- As KOReader: the widget hears FlushSettings and CloseWidget first, even when it is not
+--- shown (or closed already), and then every entry of it leaves the stack.
 function UIManager:close(widget)
-    local index = widget and self:_indexOf(widget)
-    if not index then return end
-    table.remove(self._window_stack, index)
+    if not widget then return end
     widget:handleEvent(Event:new("FlushSettings"))
     widget:handleEvent(Event:new("CloseWidget"))
+    for i = #self._window_stack, 1, -1 do
+        if self._window_stack[i].widget == widget then table.remove(self._window_stack, i) end
+    end
 end
 
 function UIManager:getTopmostVisibleWidget()

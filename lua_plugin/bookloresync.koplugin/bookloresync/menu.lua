@@ -5,6 +5,7 @@ current queue and settings. Values entered here go to the core, which validates 
 answers with the message to show.
 ]]
 
+local InputDialog = require("ui/widget/inputdialog")
 local MultiInputDialog = require("ui/widget/multiinputdialog")
 local UIManager = require("ui/uimanager")
 local _ = require("gettext")
@@ -33,16 +34,39 @@ local function toggle(plugin, core, key, label)
     }
 end
 
+-- One value typed in. Save hands it to the core (which validates it and says why not) and
+-- redraws the menu through the touch menu the tap came from; KOReader's `tap_input` would
+-- give the callback only the text, leaving the label stale until the menu is reopened.
+local function editValue(plugin, core, touchmenu, key, spec)
+    local dialog
+    local value = plugin:setting(key)
+    dialog = InputDialog:new{
+        title = spec.title, input = value ~= nil and tostring(value) or "",
+        input_hint = spec.hint, input_type = spec.input_type,
+        buttons = {{
+            { text = _("Cancel"), id = "close", callback = function() UIManager:close(dialog) end },
+            { text = _("Save"), is_enter_default = true, callback = function()
+                local text = dialog:getInputText()
+                UIManager:close(dialog)
+                save(plugin, core, key, text, touchmenu)
+            end },
+        }},
+    }
+    UIManager:show(dialog)
+    dialog:onShowKeyboard()
+end
+
+-- A value that could not be read (the core failed) is left out of the label, never drawn
+-- as "false".
 local function numberInput(plugin, core, key, label, hint)
     return {
-        text_func = function() return T("%1: %2", label, plugin:setting(key)) end,
+        text_func = function()
+            local value = plugin:setting(key)
+            return value ~= nil and T("%1: %2", label, value) or label
+        end,
         keep_menu_open = true,
-        tap_input_func = function()
-            return {
-                title = label, input = tostring(plugin:setting(key)), input_type = "number",
-                input_hint = hint,
-                callback = function(input) save(plugin, core, key, input) end,
-            }
+        callback = function(touchmenu)
+            editValue(plugin, core, touchmenu, key, { title = label, hint = hint, input_type = "number" })
         end,
     }
 end
@@ -76,15 +100,13 @@ local function serverAndAccounts(plugin, core)
         {
             text_func = function()
                 local url = plugin:setting("server_url")
+                if url == nil then return _("Server") end
                 return url ~= "" and T(_("Server: %1"), url) or _("Server: not set")
             end,
             keep_menu_open = true,
-            tap_input_func = function()
-                return {
-                    title = _("BookLore server URL"), input = plugin:setting("server_url"),
-                    input_hint = "https://books.example.org",
-                    callback = function(input) save(plugin, core, "server_url", input) end,
-                }
+            callback = function(touchmenu)
+                editValue(plugin, core, touchmenu, "server_url",
+                          { title = _("BookLore server URL"), hint = "https://books.example.org" })
             end,
         },
         { text = _("KOReader account"), keep_menu_open = true, callback = function()

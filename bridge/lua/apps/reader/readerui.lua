@@ -46,12 +46,13 @@ local function storeBookSettings(doc_settings, spec)
     })
 end
 
-local function docProps(spec)
-    return {
-        title = spec.title, authors = spec.authors, series = spec.series,
-        language = spec.language, keywords = spec.keywords, description = spec.description,
-        pages = spec.pages, display_title = spec.title or fileTitle(spec.file),
-    }
+--- As KOReader builds it (FileManagerBookInfo.extendProps over document:getProps, where
+--- an empty string is no value): the title, else the file name without its extension.
+local function docProps(document, spec)
+    local props = document:getProps()
+    props.pages = spec.pages
+    props.display_title = props.title or fileTitle(spec.file)
+    return props
 end
 
 function ReaderUI:_addBuiltinModules(spec)
@@ -78,7 +79,7 @@ function ReaderUI:open(spec)
     end, false)
     ui:handleEvent(Event:new("DocSettingsLoad", doc_settings, document))
     ui:handleEvent(Event:new("ReadSettings", doc_settings))
-    ui.doc_props = docProps(spec)
+    ui.doc_props = docProps(document, spec)
     ui:handleEvent(Event:new("ReaderReady", doc_settings))
     UIManager:show(ui)
     return ui

@@ -1,7 +1,8 @@
 --[[--
 Headless host: ConfirmBox. Buttons are one row [cancel, ok] plus `other_buttons` rows
-(after it, or before with `other_buttons_first`). Cancel always closes; OK and the other
-buttons close unless `keep_dialog_open`; then the button's callback runs.
+(after it, or before with `other_buttons_first`). As in KOReader, a button's callback
+runs first; then Cancel always closes, OK and the other buttons unless
+`keep_dialog_open`. A tap outside counts as Cancel (its callback runs).
 ]]
 
 local Dialog = require("headless/dialog")
@@ -15,8 +16,14 @@ local ConfirmBox = Dialog:extend{
 }
 
 function ConfirmBox:_finish(callback, keep_open)
-    if not keep_open then UIManager:close(self) end
     if callback then callback() end
+    if not keep_open then UIManager:close(self) end
+end
+
+function ConfirmBox:onClose()
+    if self.cancel_callback then self.cancel_callback() end
+    UIManager:close(self)
+    return true
 end
 
 function ConfirmBox:getButtonRows()

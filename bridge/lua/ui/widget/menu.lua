@@ -5,7 +5,9 @@ Headless host: Menu, the list widget (results, pickers). Items use the list fiel
 
 A tap calls `onMenuSelect(item)`, which a plugin may override on the instance; the
 default opens a sub list, or calls `onMenuChoice(item)` (the item's callback) and then
-`close_callback`. A non-selectable item ignores taps.
+`close_callback`. A non-selectable item ignores taps. The close button (or back) goes up
+one sub list, or at the top closes the menu and then calls `close_callback`, as
+KOReader's onClose/onCloseAllMenus do.
 ]]
 
 local Dialog = require("headless/dialog")
@@ -55,12 +57,17 @@ function Menu:selectItem(item)
     return true
 end
 
-function Menu:onDismiss()
-    if self.close_callback then
-        self.close_callback()
-    else
-        UIManager:close(self)
+function Menu:onClose()
+    if #self._parents > 0 then
+        self:switchItemTable(nil, table.remove(self._parents))
+        return true
     end
+    return self:onCloseAllMenus()
+end
+
+function Menu:onCloseAllMenus()
+    UIManager:close(self)
+    if self.close_callback then self.close_callback() end
     return true
 end
 
