@@ -3,8 +3,10 @@
 Every network failure leaves as a `python_core.errors` exception, translated here and
 only here (like requests' own adapters), so the sync engine can tell "offline, nothing
 sent" (`Unreachable`) from "sent, outcome unknown" (`ResponseLost`). Redirects are never
-followed, TLS is always verified, bodies are read with a cap, and a log line holds the
-method, path, status and time only: never a header, a body or a secret.
+followed, TLS is always verified, bodies are read with a cap, every request is over within
+its connect + read timeouts in all (`deadline.py`: a trickling server fails like a
+timeout), and a log line holds the method, path, status and time only: never a header, a
+body or a secret.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import time
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from python_core import __version__
 from python_core.errors import BadResponse, NetworkError, Rejected, ResponseLost, Unreachable
+from python_core.server.deadline import Deadline, attach_current, request_deadline
 from python_core.server.http_errors import Reply
 
 log = logging.getLogger("booklore_sync.client")
@@ -35,17 +41,60 @@ _BAD_URL = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
             requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)
 
 
+class _Watched:
+    """A connection that puts its socket under the deadline of the request it carries:
+    a kept-alive socket when the request starts, a new one as soon as it is connected."""
+
+    def connect(self) -> None:
+        super().connect()
+        attach_current(self.sock, sending=True)
+
+    def request(self, *args, **kwargs):
+        if self.sock is not None:  # kept alive; a new one attaches itself as it connects
+            attach_current(self.sock, sending=True)
+        return super().request(*args, **kwargs)
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool,
+                                                   "https": _WatchedHTTPSPool}
+
+
 class Transport:
-    """One keep-alive connection pool to `server_url`; `send` returns a fully read Reply."""
+    """One keep-alive connection pool to `server_url`; `send` returns a fully read Reply.
+
+    `timeout` is (connect, read) for each socket operation; their sum is the deadline of
+    the whole request, connect, headers and body together."""
 
     def __init__(self, server_url: str, timeout: tuple[float, float] = (5.0, 30.0),
                  ca_bundle: str | None = None):
         self._server_url = server_url
         self._timeout = timeout
+        self._deadline_seconds = float(sum(timeout))
         self._verify = ca_bundle or True
         self._host = _display_host(server_url)
         self._session = requests.Session()
         self._session.trust_env = False  # no .netrc, proxy or CA overrides from the environment
+        for prefix in ("http://", "https://"):
+            self._session.mount(prefix, _DeadlineAdapter())
         self._session.headers.update({"User-Agent": f"booklore-sync/{__version__}",
                                       "Accept": "application/json"})
 
@@ -78,25 +127,36 @@ class Transport:
             # requests would raise a bare OSError before connecting, read as "answer lost".
             raise Unreachable(f"Cannot use the CA bundle '{self._verify}' (setting ca_bundle): "
                               "the file does not exist; nothing was sent")
-        error = None
-        try:
-            response = self._session.request(
-                method, url, headers=headers, data=data, params=params, timeout=self._timeout,
-                verify=self._verify, allow_redirects=False, stream=True)
-        except (requests.RequestException, Urllib3Error, OSError) as exc:
-            error = _request_error(exc, self._host)
-        if error:
-            raise error
-        try:
-            body = _read_capped(response)
-        except (requests.RequestException, Urllib3Error, OSError) as exc:
-            error = _body_error(exc, response.status_code, self._host)
-        finally:
-            response.close()
-        if error:
-            raise error
+        with request_deadline(self._deadline_seconds) as deadline:
+            response, error = self._request(method, url, headers, data, params, deadline)
+            if error:
+                raise error
+            try:
+                body = _read_capped(response)
+            except (requests.RequestException, Urllib3Error, OSError) as exc:
+                error = _body_error(exc, response.status_code, self._host)
+            finally:
+                response.close()
+            if not deadline.finish():  # a body cut by the deadline can look complete
+                error = _late(self._host, deadline, response.status_code)
+            if error:
+                raise error
         return Reply(response.status_code, response.headers.get("Content-Type", ""), body,
                      url, path, response.headers.get("Location", ""))
+
+    def _request(self, method, url, headers, data, params, deadline: Deadline):
+        """(response with its headers read, None) or (None, the error to raise)."""
+        try:
+            return self._session.request(
+                method, url, headers=headers, data=data, params=params, timeout=self._timeout,
+                verify=self._verify, allow_redirects=False, stream=True), None
+        except (requests.RequestException, Urllib3Error, OSError) as exc:
+            if deadline.expired and deadline.sending:
+                return None, _late(self._host, deadline)
+            if deadline.expired:
+                return None, Unreachable(f"Cannot reach {self._host}: no connection within "
+                                         f"{deadline.seconds:g} s")
+            return None, _request_error(exc, self._host)
 
 
 
@@ -145,6 +205,13 @@ def _request_error(exc: BaseException, host: str) -> NetworkError:
         return Unreachable(f"Cannot reach {host}: {detail}")
     return ResponseLost(f"The connection to {host} was lost before the answer arrived "
                         f"({_lost_reason(exc)})")
+
+
+def _late(host: str, deadline: Deadline, status: int | None = None) -> ResponseLost:
+    """The deadline stopped the request: it was sent (the socket was connected), so the
+    server may have acted on it."""
+    return ResponseLost(f"The answer from {host} did not arrive within {deadline.seconds:g} s "
+                        "(no answer in time)", status)
 
 
 def _body_error(exc: BaseException, status: int, host: str) -> NetworkError | BadResponse:

@@ -20,7 +20,10 @@ SILENCE = "silence"
 
 
 class RawServer:
-    def __init__(self) -> None:
+    """`tls`: an ssl.SSLContext to serve https with (the answers are the same bytes)."""
+
+    def __init__(self, tls=None) -> None:
+        self._tls = tls
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.2)
         self.port = self._listener.getsockname()[1]
@@ -32,7 +35,7 @@ class RawServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         self._stop.set()
@@ -51,6 +54,9 @@ class RawServer:
         """One thread per connection, so a silent answer holds up nobody else."""
         with conn:
             try:
+                if self._tls is not None:
+                    conn.settimeout(2)
+                    conn = self._tls.wrap_socket(conn, server_side=True)
                 self._answer(conn)
             except OSError:
                 pass  # the client hung up first (early refusal of a huge body): fine
