@@ -30,7 +30,7 @@ return Blocking
 def close_dialogs(host):
     """Answer whatever is open the way a hurried reader would: the first way out."""
     for _ in range(10):
-        window = host.screen()[-1]
+        window = [w for w in host.screen() if w["type"] != "Notification"][-1]  # toasts pass
         if window["type"] in ("FileManager", "ReaderUI"):
             return
         if window["type"] == "ConfirmBox" and window["text"].startswith("No new matches"):

@@ -121,14 +121,27 @@ def test_test_connection_reports_a_server_without_the_batch_endpoint(tmp_path, l
     assert "Find books by fingerprint: not available on this server" in text
 
 
-def test_dispatcher_toggles_manual_sync_only(tmp_path):
+def test_dispatcher_toggles_answer_with_a_notification_as_koreaders_own(tmp_path):
     with HeadlessHost(tmp_path / "settings") as host:
         host.dispatch("booklore_toggle_manual_sync")
+        assert host.screen()[-1]["type"] == "Notification"  # a toast, nothing to tap away
         assert host.toasts[-1] == "Manual sync only: on"
         assert host.menu("BookLore Sync", "Settings")["children"][2]["checked"] is True
-        host.advance(3)  # the toast times out; until then it, not the reader, gets events
-        host.dispatch("booklore_toggle_manual_sync")
+        host.dispatch("booklore_toggle_manual_sync")  # a toast never takes the next gesture
         assert host.toasts[-1] == "Manual sync only: off"
+        host.dispatch("booklore_toggle_tracking")
+        assert host.toasts[-1] == "Session tracking off"
+        host.advance(2)
+        assert [w["type"] for w in host.screen()] == ["FileManager"]
+
+
+def test_dispatcher_toggles_follow_the_readers_notification_settings(tmp_path):
+    with HeadlessHost(tmp_path / "settings") as host:
+        host.set_reader_setting("notification_sources_to_show_mask", 0)  # "no notifications"
+        host.dispatch("booklore_toggle_tracking")
+        assert host.toasts == []
+        assert host.menu("BookLore Sync", "Settings", "Session tracking",
+                         "Track reading sessions")["checked"] is False
 
 
 def test_koreader_account_written_through_the_menu_is_what_the_server_accepts(tmp_path,

@@ -12,14 +12,16 @@ work never runs on this thread, its results come back through UIManager.
 local Dispatcher = require("dispatcher")
 local InfoMessage = require("ui/widget/infomessage")
 local NetworkMgr = require("ui/network/manager")
+local Notification = require("ui/widget/notification")
 local UIManager = require("ui/uimanager")
 local WidgetContainer = require("ui/widget/container/widgetcontainer")
 local logger = require("logger")
 local _ = require("gettext")
 
 local core = require("bookloresync/core")
+local Manage = require("bookloresync/manage")
 local Matching = require("bookloresync/matching")
-local Menu = require("bookloresync/menu")
+local MenuTree = require("bookloresync/menutree")
 local Reading = require("bookloresync/reading")
 
 local BookLoreSync = WidgetContainer:extend{
@@ -73,7 +75,7 @@ function BookLoreSync:onDispatcherRegisterActions()
 end
 
 function BookLoreSync:addToMainMenu(menu_items)
-    menu_items.bookloresync = Menu.build(self, core)
+    menu_items.bookloresync = MenuTree.build(self, core)
 end
 
 -- A setting, read fresh from the core (the menu's checkmarks and the triggers use them);
@@ -119,7 +121,7 @@ function BookLoreSync:runSync(interactive, reason)
 end
 
 function BookLoreSync:onSyncFinished(report, interactive)
-    Menu.invalidate()
+    Manage.invalidate()
     if report.status == "offline" then
         BookLoreSync.sync_waiting_for_network = true
     end
@@ -139,22 +141,30 @@ function BookLoreSync:onSyncBooklorePending()
     return true
 end
 
+-- Gesture toggles answer as KOReader's own do (kosync's auto-sync toggle): a Notification,
+-- shown or not by the reader's notification settings, never a message to tap away.
+-- A change the core refuses says why, in the usual toast.
+function BookLoreSync:toggleSetting(key, on_text, off_text)
+    local current = self:setting(key)
+    if current == nil then return self:toast(_("Settings cannot be read"), 5) end
+    local result = core.set_setting(key, not current)
+    if not result.ok then return self:toast(result.message, 5) end
+    Manage.invalidate()
+    Notification:notify(current and off_text or on_text)
+end
+
 function BookLoreSync:onBookloreToggleTracking()
-    local on = not self:setting("tracking_enabled")
-    core.set_setting("tracking_enabled", on)
-    self:toast(on and _("Session tracking on") or _("Session tracking off"))
+    self:toggleSetting("tracking_enabled", _("Session tracking on"), _("Session tracking off"))
     return true
 end
 
 function BookLoreSync:onBookloreToggleManualSync()
-    local on = not self:setting("manual_sync_only")
-    core.set_setting("manual_sync_only", on)
-    self:toast(on and _("Manual sync only: on") or _("Manual sync only: off"))
+    self:toggleSetting("manual_sync_only", _("Manual sync only: on"), _("Manual sync only: off"))
     return true
 end
 
 function BookLoreSync:onBookloreTestConnection()
-    Menu.testConnection(self, core)
+    MenuTree.testConnection(self, core)
     return true
 end
 
@@ -164,7 +174,7 @@ function BookLoreSync:onReaderReady()
         -- In the background: opening a book never waits for the server.
         core.identify_book({ book_hash = book.book_hash, isbn13 = book.isbn13,
                              isbn10 = book.isbn10 }, function(result)
-            Menu.invalidate()
+            Manage.invalidate()
             if result.message then self:toast(result.message, 5) end
         end)
     end
@@ -205,7 +215,7 @@ end
 function BookLoreSync:finishReading(reason)
     local result = self.reading:finish(reason) or {}
     local marks = self.reading:captureRatingAndAnnotations(reason) or {}
-    Menu.invalidate()
+    Manage.invalidate()
     if result.message then self:toast(result.message) end
     if result.saved or marks.queued then self:runSync(false, "session_end") end
 end

@@ -118,7 +118,7 @@ function Manage.showClearPending(plugin, core, touchmenu)
     local dialog
     local function clearSelected()
         local chosen = {}
-        for i, kind in ipairs(KINDS) do
+        for _, kind in ipairs(KINDS) do
             if checks[kind.key] and checks[kind.key].checked then table.insert(chosen, kind.key) end
         end
         UIManager:close(dialog)
@@ -134,7 +134,7 @@ function Manage.showClearPending(plugin, core, touchmenu)
             { text = _("Clear Selected"), callback = clearSelected },
         }},
     }
-    for i, kind in ipairs(KINDS) do
+    for _, kind in ipairs(KINDS) do
         if counts[kind.key] > 0 then
             checks[kind.key] = CheckButton:new{
                 text = T("%1 (%2)", kind.label, counts[kind.key]), checked = true, parent = dialog,

@@ -78,7 +78,7 @@ end
 function Walk:showResults(results)
     local book, menu = self.book, nil
     local items = {}
-    for i, found in ipairs(results) do
+    for _, found in ipairs(results) do
         table.insert(items, {
             text = found.author and T("%1 – %2", found.title, found.author) or found.title,
             mandatory = T("%1%", found.score_percent),

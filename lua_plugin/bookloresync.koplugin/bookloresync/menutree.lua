@@ -1,5 +1,6 @@
 --[[--
-The Tools → BookLore Sync menu tree (product.md §9). Every label, checkmark and greyed
+The Tools → BookLore Sync menu tree (product.md §9): the item tables KOReader's TouchMenu
+draws. (Not to be confused with KOReader's list widget, `ui/widget/menu`.) Every label, checkmark and greyed
 state is a function, evaluated each time the menu is drawn, so it always shows the
 current queue and settings. Values entered here go to the core, which validates them and
 answers with the message to show.
@@ -13,9 +14,7 @@ local T = require("ffi/util").template
 
 local Manage = require("bookloresync/manage")
 
-local Menu = {}
-
-Menu.invalidate = Manage.invalidate
+local MenuTree = {}
 
 local function save(plugin, core, key, value, touchmenu)
     local result = core.set_setting(key, value)
@@ -88,7 +87,7 @@ local function accountDialog(plugin, core, title, user_key, password_key)
                 if save(plugin, core, user_key, fields[1]) and fields[2] ~= "" then
                     save(plugin, core, password_key, fields[2])
                 end
-                Menu.invalidate()
+                Manage.invalidate()
             end },
         }},
     }
@@ -117,7 +116,7 @@ local function serverAndAccounts(plugin, core)
                           "booklore_password")
         end },
         { text = _("Test Connection"), keep_menu_open = true, callback = function()
-            Menu.testConnection(plugin, core)
+            MenuTree.testConnection(plugin, core)
         end },
     }
 end
@@ -162,15 +161,15 @@ local function ratingsAndAnnotations(plugin, core)
     }
 end
 
-function Menu.testConnection(plugin, core)
+function MenuTree.testConnection(plugin, core)
     plugin:toast(_("Testing connection…"), 2)
     core.test_connection({}, function(result)
-        Menu.invalidate()
+        Manage.invalidate()
         plugin:showMessage(result.text or result.message)
     end)
 end
 
-function Menu.build(plugin, core)
+function MenuTree.build(plugin, core)
     return {
         text = _("BookLore Sync"),
         sorting_hint = "tools",
@@ -189,4 +188,4 @@ function Menu.build(plugin, core)
     }
 end
 
-return Menu
+return MenuTree
