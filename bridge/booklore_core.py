@@ -26,6 +26,7 @@ class BookLoreCore:
 
     def __init__(self, settings_dir: str | os.PathLike):
         self.facade = BookLoreSync(settings_dir)
+        self.import_progress = {"done": 0, "total": 0}
         recovered = self.facade.recover_reading()
         if recovered.get("recovered"):
             log.info("recovered an interrupted reading session (saved=%s)", recovered.get("saved"))
@@ -45,6 +46,7 @@ class BookLoreCore:
             "capture_rating_and_annotations": f.capture_rating_and_annotations,
             "manual_match_next": f.next_unmatched_book,
             "take_notices": f.take_notices,
+            "import_progress": lambda: {"ok": True, **self.import_progress},
         }
 
     def async_calls(self) -> Mapping[str, CoreCall]:
@@ -55,6 +57,7 @@ class BookLoreCore:
                 online=_flags(options)["online"]),
             "test_connection": lambda options=None: f.test_connection(),
             "identify_book": f.identify_book,
+            "import_history": self._import_history,
             "manual_match_search": lambda options=None: f.search_matches(
                 _text(options, "query"), online=_flags(options)["online"]),
             "manual_match_confirm": lambda options=None: f.confirm_match(
@@ -63,6 +66,20 @@ class BookLoreCore:
 
     def close(self) -> None:
         self.facade.close()
+
+    def _import_history(self, options: Any = None) -> dict[str, Any]:
+        """Settings → Import reading history: KOReader's own statistics and sidecars (the
+        books under `books`, KOReader's home folder), with progress the menu polls."""
+        options = options if isinstance(options, dict) else {}
+        books = options.get("books")
+        folders = [b for b in (books.values() if isinstance(books, dict) else books or [])
+                   if isinstance(b, str) and b]
+        self.import_progress = {"done": 0, "total": 0}
+
+        def progress(done: int, total: int) -> None:
+            self.import_progress = {"done": done, "total": total}
+
+        return self.facade.import_history(books=folders, progress=progress)
 
 
 def _flags(options: Any) -> dict[str, bool]:

@@ -12,6 +12,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from python_core import settings as settings_rules
@@ -21,6 +22,8 @@ from python_core.books.entry import book_entry
 from python_core.clock import utc_now
 from python_core.errors import FingerprintError, SettingsError, StoreError
 from python_core.history import previous_plugin
+from python_core.history.import_report import report_text
+from python_core.history.statistics_import import ImportRequest, run_import
 from python_core.matching import automatic as matching
 from python_core.matching import manual as manual_matching
 from python_core.reading import sessions as session_rules
@@ -43,6 +46,8 @@ from python_core.sync.run import OFFLINE_TEXT, run_sync
 log = logging.getLogger("booklore_sync.core")
 
 CACHE_CLEARED = "Local book cache cleared"
+#: Where KOReader's statistics plugin keeps its database: its settings folder.
+STATISTICS_FILE = "statistics.sqlite3"
 _EXPECTED = (FingerprintError, SettingsError, StoreError)
 
 
@@ -181,6 +186,22 @@ class BookLoreSync:
             return {"notices": []}
         with self.db.atomic() as tx:
             return {"notices": notices.take_unshown(tx, utc_now())}
+
+    @use_case
+    def import_history(self, statistics: str | None = None, books: list[str] | None = None,
+                       dry_run: bool = False, progress=None,
+                       settings_dir: str | None = None) -> dict[str, Any]:
+        """Queue the reading in KOReader's statistics and the ratings and highlights in its
+        sidecars (under the KOReader home beside the settings folder and under `books`);
+        `dry_run` writes nothing. Safe to run again: nothing is imported twice.
+        `settings_dir` is KOReader's settings folder when the queue is elsewhere."""
+        folder = Path(settings_dir) if settings_dir else self.db.path.parent
+        request = ImportRequest(Path(statistics) if statistics else folder / STATISTICS_FILE,
+                                [folder.parent, *(Path(b) for b in books or [])], dry_run)
+        current = self.settings()
+        report = run_import(self.db, current, self._client_factory(current), request, progress)
+        return {**report, "ok": "stopped" not in report, "message": report.get("stopped"),
+                "text": report_text(report)}
 
     @use_case
     def queue_counts(self) -> dict[str, Any]:

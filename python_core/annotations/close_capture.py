@@ -15,7 +15,7 @@ import logging
 import os
 import xml.etree.ElementTree as ET
 import zipfile
-from typing import Any
+from typing import Any, NamedTuple
 
 from python_core.annotations import items as annotation_items
 from python_core.annotations.epub_file import EpubFile
@@ -29,27 +29,52 @@ FINISHED_PERCENT = 99.0
 EPUB_EXTENSIONS = (".epub", ".kepub")
 
 
+class Capture(NamedTuple):
+    """What one book leaves to queue: its book entry, star count, new annotations, and
+    the (identity, digest) of annotations another plugin uploaded, seen for the first time."""
+    book: dict[str, Any]
+    stars: int | None
+    items: list[dict[str, Any]]
+    adopted: list[tuple[tuple, str]]
+
+
 def capture(db: Database, settings: dict[str, Any], event: dict[str, Any],
             now: str) -> dict[str, Any]:
     """Queue what changed; answers how many ratings and annotations were queued."""
-    at_close = event.get("reason") == "close"
-    stars = event.get("rating") if at_close and settings["rating_sync"] else None
-    entries = _annotation_entries(settings, event)
-    if not _star_count(stars) and not entries:
+    found = plan(db, settings, event, now)
+    if found is None:
         return {"ratings": 0, "annotations": 0, "queued": False}
+    with db.atomic() as tx:
+        rated, queued = apply(tx, found, now)
+    return {"ratings": int(rated), "annotations": queued, "queued": rated or bool(queued),
+            "book_hash": found.book["book_hash"]}
+
+
+def plan(db: Database, settings: dict[str, Any], event: dict[str, Any],
+         now: str) -> Capture | None:
+    """What `event` would queue, worked out without writing (the book file is read for
+    CFIs); None when it carries neither a rating nor annotations to sync."""
+    at_close = event.get("reason") == "close"
+    stars = _star_count(event.get("rating")) if at_close and settings["rating_sync"] else None
+    entries = _annotation_entries(settings, event)
+    if not stars and not entries:
+        return None
     book = book_entry(event)
     book["book_id"] = book["book_id"] or book_cache.known_book_id(db.connection(),
                                                                    book["book_hash"])
     items, adopted = _new_annotations(db, book, entries, settings["notes_destination"], now)
     _place_in_book(items, book["file_path"])
-    with db.atomic() as tx:
-        rated = queue_star_rating(tx, book, stars, now)
-        for item in items:
-            item_queues.queue_annotation(tx, item)
-        for key, version in adopted:
-            item_queues.set_uploaded_digest(tx, key, version)
-    return {"ratings": int(rated), "annotations": len(items), "queued": rated or bool(items),
-            "book_hash": book["book_hash"]}
+    return Capture(book, stars, items, adopted)
+
+
+def apply(tx, found: Capture, now: str) -> tuple[bool, int]:
+    """Queue a planned capture in the caller's transaction: (rating queued, annotations)."""
+    rated = queue_star_rating(tx, found.book, found.stars, now)
+    for item in found.items:
+        item_queues.queue_annotation(tx, item)
+    for key, version in found.adopted:
+        item_queues.set_uploaded_digest(tx, key, version)
+    return rated, len(found.items)
 
 
 def queue_star_rating(tx, book: dict[str, Any], stars: Any, now: str) -> bool:

@@ -8,9 +8,10 @@ the text a person reads. Failures are printed by `main` from the result's `messa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +80,49 @@ def clear_cache(core: BookLoreSync, args: argparse.Namespace) -> dict:
     return core.clear_cache()
 
 
+def import_history(core: BookLoreSync, args: argparse.Namespace) -> dict:
+    with progress_bar(args) as progress:
+        return core.import_history(statistics=args.statistics, books=args.books,
+                                   dry_run=args.dry_run, progress=progress,
+                                   settings_dir=args.settings_folder)
+
+
+@contextlib.contextmanager
+def progress_bar(args: argparse.Namespace) -> Iterator[Callable[[int, int], None] | None]:
+    """tqdm on stderr for a person at a terminal, shown once the work takes over a second;
+    nothing with --json, when stderr is not a terminal, or without tqdm."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency; the core runs without it
+        tqdm = None
+    if tqdm is None or getattr(args, "json", False) or not sys.stderr.isatty():
+        yield None
+        return
+    bar = tqdm(total=0, unit=" page visits", unit_scale=True, delay=1.0, file=sys.stderr,
+               leave=False)
+
+    def update(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def _import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--statistics", metavar="FILE",
+                        help="KOReader's statistics database (default: "
+                             "SETTINGS_DIR/statistics.sqlite3)")
+    parser.add_argument("--books", metavar="DIR", action="append", default=[],
+                        help="a folder with books and their .sdr sidecars, e.g. the reader's "
+                             "mount point; may be given more than once")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="change nothing; show per book what would be imported")
+
+
 def _key_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("key", nargs="?", choices=sorted(SETTINGS))
 
@@ -107,4 +151,6 @@ COMMANDS = (
             lambda args, r: "\n".join(f"Cleared {n} pending {kind}"
                                       for kind, n in r["cleared"].items()), _kinds),
     Command("clear-cache", "forget file-to-book mappings (queues stay)", clear_cache),
+    Command("import", "queue the reading history in KOReader's statistics and sidecars",
+            import_history, lambda args, r: r["text"], _import_arguments),
 )

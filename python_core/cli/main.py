@@ -8,11 +8,14 @@ errors to stderr, and the exit status says what to do next (python_core/cli/exit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
+import tempfile
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 from python_core import __version__
@@ -109,20 +112,36 @@ def _run(args: argparse.Namespace) -> int:
         return ExitStatus.USAGE
     from python_core.errors import StoreError
     from python_core.facade import BookLoreSync  # after parsing: --help stays fast
-    try:
-        core = BookLoreSync(settings_dir)
-    except StoreError as exc:  # not ours, damaged, or newer: one sentence, nothing touched
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return ExitStatus.NEEDS_YOU
-    with core:
-        told = core.take_notices().get("notices") or []
-        result = args.run.run(core, args)
+    args.settings_folder = settings_dir
+    with _database_folder(args, settings_dir) as folder:
+        try:
+            core = BookLoreSync(folder)
+        except StoreError as exc:  # not ours, damaged, or newer: one sentence, nothing touched
+            print(f"{PROG}: {exc}", file=sys.stderr)
+            return ExitStatus.NEEDS_YOU
+        with core:
+            told = core.take_notices().get("notices") or []
+            result = args.run.run(core, args)
     if told and getattr(args, "json", False):
         result = {**result, "notices": told}
     elif told:
         print("\n".join(told), file=sys.stderr)
     _print(args, result)
     return exit_status(result)
+
+
+@contextlib.contextmanager
+def _database_folder(args: argparse.Namespace, settings_dir: str) -> Iterator[str]:
+    """Where the queue is opened: the settings folder, except for a dry run of a command
+    that must change nothing (`import --dry-run`) on a reader that has no queue yet, which
+    runs over a throw-away one instead of creating it there."""
+    from python_core.store import DB_FILENAME
+    if not (getattr(args, "dry_run", False) and not os.path.exists(
+            os.path.join(settings_dir, DB_FILENAME))):
+        yield settings_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="booklore-sync-dry-run-") as scratch:
+        yield scratch
 
 
 def _print(args: argparse.Namespace, result: dict[str, Any]) -> None:

@@ -8,8 +8,8 @@ next start simply tries again:
    transaction) is copied to `booklore-sync.previous-plugin.sqlite`, fsynced, then renamed
    into place. An identical copy left by an interrupted attempt is reused; a different one
    (a reader who switched back and forth) is never overwritten: a numbered name is used.
-2. read: the kept copy is copied again into a temporary folder and opened there, so SQLite
-   may roll back a hot journal in the scratch copy without touching either file.
+2. read: the kept copy is read as of its last commit (`sqlite_snapshot`): a hot journal
+   is rolled back in a temporary copy, never in either file.
 3. build: our schema and the adopted rows go into `booklore-sync.sqlite.adopting` with a
    rollback journal (so the finished file is one file), in one transaction, fsynced.
 4. swap: the original's non-empty journals are removed (their bytes are in the kept copy;
@@ -25,11 +25,11 @@ import filecmp
 import os
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from python_core.store import schema
+from python_core.store.sqlite_snapshot import holds_data, open_snapshot
 from python_core.store.transaction import transaction
 
 KEPT_STEM = "booklore-sync.previous-plugin"
@@ -69,19 +69,10 @@ def keep_copy(path: Path) -> Path:
     raise OSError(f"too many kept copies of {path.name} beside it")
 
 
-@contextlib.contextmanager
-def scratch_copy(kept: Path) -> Iterator[sqlite3.Connection]:
-    """Step 2: a connection to a throw-away copy of the kept file."""
-    with tempfile.TemporaryDirectory(prefix=".booklore-adopt-", dir=kept.parent) as folder:
-        scratch = Path(folder) / "previous.sqlite"
-        for suffix in ("", *JOURNALS):
-            if _present(Path(f"{kept}{suffix}")):
-                shutil.copyfile(f"{kept}{suffix}", f"{scratch}{suffix}")
-        conn = sqlite3.connect(scratch)
-        try:
-            yield conn
-        finally:
-            conn.close()
+def scratch_copy(kept: Path):
+    """Step 2: a connection to the kept file as of its last commit (a journal left by a
+    crash is rolled back in a throw-away copy, never in the kept one)."""
+    return open_snapshot(kept)
 
 
 def replace_with_new(path: Path, fill: Callable[[sqlite3.Connection], None]) -> None:
@@ -135,10 +126,7 @@ def _same_set(source: Path, kept: Path) -> bool:
     return filecmp.cmp(source, kept, shallow=False)
 
 
-def _present(path: Path) -> bool:
-    """A journal of length 0 (the previous plugin truncates it after each commit) holds
-    nothing; only a non-empty one is worth keeping."""
-    return path.exists() and path.stat().st_size > 0
+_present = holds_data
 
 
 def _remove_set(path: Path) -> None:

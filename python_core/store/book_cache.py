@@ -72,6 +72,10 @@ def _adopt_moved_row(conn: sqlite3.Connection, book_hash: str, new_path: str, no
             return
 
 
+def rows_for_hash(conn: sqlite3.Connection, book_hash: str) -> list[sqlite3.Row]:
+    return conn.execute(ROWS_WITH_HASH, (book_hash,)).fetchall()
+
+
 def cached_file(conn: sqlite3.Connection, file_path: str) -> sqlite3.Row | None:
     return conn.execute(ROW_FOR_PATH, (file_path,)).fetchone()
 

@@ -121,6 +121,18 @@ def queue_rating(conn, book_hash: str, book_id: int | None, rating: int, now: st
     return True
 
 
+PENDING_RATING = "SELECT rating FROM pending_ratings WHERE book_hash = ?"
+
+
+def rating_differs(conn: sqlite3.Connection, book_hash: str, rating: int) -> bool:
+    """Whether queueing `rating` would change anything (read only; for a dry run)."""
+    for sql in (PENDING_RATING, LAST_UPLOADED_RATING):
+        row = conn.execute(sql, (book_hash,)).fetchone()
+        if row is not None:
+            return row[0] != rating
+    return True
+
+
 def ready_ratings(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute(READY_RATINGS).fetchall()
 

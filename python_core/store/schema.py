@@ -159,6 +159,16 @@ MIGRATIONS: list[Migration] = [
                 shown_at TEXT)""",
         ],
     ),
+    Migration(
+        "reading imported from KOReader's statistics, so a re-import adds nothing",
+        [
+            f"""CREATE TABLE imported_reading (
+                book_hash {_HASH},
+                start_time INTEGER NOT NULL,
+                end_time INTEGER NOT NULL,
+                PRIMARY KEY (book_hash, start_time))""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = len(MIGRATIONS)

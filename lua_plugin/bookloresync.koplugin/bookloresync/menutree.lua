@@ -6,6 +6,7 @@ current queue and settings. Values entered here go to the core, which validates 
 answers with the message to show.
 ]]
 
+local InfoMessage = require("ui/widget/infomessage")
 local InputDialog = require("ui/widget/inputdialog")
 local MultiInputDialog = require("ui/widget/multiinputdialog")
 local UIManager = require("ui/uimanager")
@@ -169,6 +170,36 @@ function MenuTree.testConnection(plugin, core)
     end)
 end
 
+-- Settings → Import reading history: KOReader's own statistics and sidecars, in the core's
+-- background worker; a progress message every few seconds, then the summary. Safe to run
+-- twice: the core imports nothing it already has.
+local IMPORT_POLL_SECONDS = 3
+function MenuTree.importHistory(plugin, core)
+    if MenuTree.importing then return plugin:toast(_("The import is already running")) end
+    MenuTree.importing = true
+    local shown = InfoMessage:new{ text = _("Importing reading history…") }
+    UIManager:show(shown)
+    local function poll()
+        local progress = core.import_progress()
+        if progress.ok and progress.total > 0 then
+            UIManager:close(shown)
+            shown = InfoMessage:new{ text = T(_("Importing reading history… %1 %"),
+                                               math.floor(100 * progress.done / progress.total)) }
+            UIManager:show(shown)
+        end
+        UIManager:scheduleIn(IMPORT_POLL_SECONDS, poll)
+    end
+    UIManager:scheduleIn(IMPORT_POLL_SECONDS, poll)
+    local home = G_reader_settings and G_reader_settings:readSetting("home_dir")
+    core.import_history({ books = { home } }, function(result)
+        MenuTree.importing = false
+        UIManager:unschedule(poll)
+        UIManager:close(shown)
+        Manage.invalidate()
+        plugin:showMessage(result.text or result.message or _("Import failed"))
+    end)
+end
+
 function MenuTree.build(plugin, core)
     return {
         text = _("BookLore Sync"),
@@ -183,6 +214,8 @@ function MenuTree.build(plugin, core)
                 { text = _("Ratings and annotations"),
                   sub_item_table = ratingsAndAnnotations(plugin, core) },
                 { text = _("Manage Sessions"), sub_item_table = Manage.items(plugin, core) },
+                { text = _("Import reading history"), keep_menu_open = true,
+                  callback = function() MenuTree.importHistory(plugin, core) end },
             } },
         },
     }

@@ -1,0 +1,51 @@
+"""Reading a SQLite file another program owns (KOReader's statistics, the previous plugin's
+database) as of its last commit, without changing it or creating anything beside it.
+
+Without a journal beside it, the file is opened `immutable=1`: no lock, no `-wal`, no
+`-shm`, no change to its mtime. With a non-empty `-wal` (KOReader's statistics run in WAL
+mode) or `-journal` (a transaction in progress, or one a crash left), `immutable` would
+read the main file alone and miss or half-see the latest transactions, so the file and its
+journals are copied to a temporary folder and the copy is opened normally: SQLite replays
+the WAL, or rolls the journal back, in the copy only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+JOURNALS = ("-wal", "-journal")
+
+
+@contextlib.contextmanager
+def open_snapshot(path: Path) -> Iterator[sqlite3.Connection]:
+    journals = [suffix for suffix in JOURNALS if holds_data(Path(f"{path}{suffix}"))]
+    if not journals:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    with tempfile.TemporaryDirectory(prefix="booklore-sync-read-") as folder:
+        copy = Path(folder) / "snapshot.sqlite"
+        for suffix in journals:  # journals first: a commit in between only makes them newer
+            shutil.copyfile(f"{path}{suffix}", f"{copy}{suffix}")
+        shutil.copyfile(path, copy)
+        conn = sqlite3.connect(copy)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+def holds_data(path: Path) -> bool:
+    """A journal of length 0 (truncated after a commit) holds nothing."""
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
