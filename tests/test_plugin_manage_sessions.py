@@ -26,7 +26,7 @@ def test_menu_tree_under_tools(host):
     assert list(labels(host, "BookLore Sync")) == ["Sync Now", "Settings"]
     assert list(labels(host, "BookLore Sync", "Settings")) == [
         "Server and accounts", "Session tracking", "Manual Sync Only", "Silent mode",
-        "Ratings and annotations", "Manage Sessions"]
+        "Ratings and annotations", "Manage Sessions", "Import reading history"]
     server_items = list(labels(host, "BookLore Sync", "Settings", "Server and accounts"))
     assert server_items[0].startswith("Server: http://127.0.0.1:")
     assert server_items[1:] == ["KOReader account", "BookLore account", "Test Connection"]
