@@ -13,25 +13,20 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+# Imported here: what opening the database, reading a book and drawing the menu need.
+# Everything that talks to a server (requests alone costs ~100 ms to import), the sync
+# engine, matching, annotation capture and the previous plugin's adoption are imported
+# by the use case that needs them, so the plugin's (and the sidecar's) start stays close
+# to a bare interpreter's (docs/PERFORMANCE.md §6).
 from python_core import settings as settings_rules
-from python_core.annotations import close_capture
-from python_core.books import identity as book_identity
 from python_core.books.entry import book_entry
 from python_core.clock import utc_now
 from python_core.errors import FingerprintError, SettingsError, StoreError
-from python_core.history import previous_plugin
-from python_core.history.import_report import report_text
-from python_core.history.statistics_import import ImportRequest, run_import
-from python_core.matching import automatic as matching
-from python_core.matching import manual as manual_matching
 from python_core.reading import sessions as session_rules
 from python_core.reading.sessions import session_row
 from python_core.reading.tracker import ReadingTracker
-from python_core.server import connection_check
-from python_core.server.client import BookLoreClient, Credentials, md5_hex
-from python_core.server.token_store import DatabaseTokenStore, account_key
 from python_core.store import (
     Database,
     book_cache,
@@ -41,7 +36,9 @@ from python_core.store import (
     session_queue,
 )
 from python_core.sync.report import KINDS
-from python_core.sync.run import OFFLINE_TEXT, run_sync
+
+if TYPE_CHECKING:
+    from python_core.server.client import BookLoreClient
 
 log = logging.getLogger("booklore_sync.core")
 
@@ -71,7 +68,7 @@ class BookLoreSync:
     """One settings directory's database and the use cases over it."""
 
     def __init__(self, settings_dir: str | os.PathLike):
-        self.db = Database.in_settings_dir(settings_dir, previous_plugin.adopt)
+        self.db = Database.in_settings_dir(settings_dir, _adopt_previous_plugin)
         self.reading = ReadingTracker(self.db, self.record_session)
 
     def __enter__(self) -> "BookLoreSync":
@@ -154,6 +151,7 @@ class BookLoreSync:
         current = self.settings()
         if not current["server_url"] or not book.get("online", True):
             return {"book_id": None, "message": None}
+        from python_core.books import identity as book_identity
         return book_identity.identify(self.db, current, self._client_factory(current), book)
 
     @use_case
@@ -170,6 +168,7 @@ class BookLoreSync:
     def capture_rating_and_annotations(self, event: dict[str, Any]) -> dict[str, Any]:
         """The book closes or the device sleeps: queue its changed star rating (at close)
         and the highlights and notes BookLore does not have yet (no network)."""
+        from python_core.annotations import close_capture
         return close_capture.capture(self.db, self.settings(), event, utc_now())
 
     @use_case
@@ -195,6 +194,8 @@ class BookLoreSync:
         sidecars (under the KOReader home beside the settings folder and under `books`);
         `dry_run` writes nothing. Safe to run again: nothing is imported twice.
         `settings_dir` is KOReader's settings folder when the queue is elsewhere."""
+        from python_core.history.import_report import report_text
+        from python_core.history.statistics_import import ImportRequest, run_import
         folder = Path(settings_dir) if settings_dir else self.db.path.parent
         request = ImportRequest(Path(statistics) if statistics else folder / STATISTICS_FILE,
                                 [folder.parent, *(Path(b) for b in books or [])], dry_run)
@@ -216,6 +217,7 @@ class BookLoreSync:
 
     @use_case
     def sync_pending(self, online: bool = True, interactive: bool = False) -> dict[str, Any]:
+        from python_core.sync.run import run_sync
         current = self.settings()
         report = run_sync(self.db, current, self._client_factory(current), online=online)
         return {**report.as_dict(), "interactive": bool(interactive)}
@@ -223,6 +225,8 @@ class BookLoreSync:
     @use_case
     def match_unmatched(self, online: bool = True) -> dict[str, Any]:
         """Match by fingerprint, then upload the newly matched books' items quietly."""
+        from python_core.matching import automatic as matching
+        from python_core.sync.run import OFFLINE_TEXT, run_sync
         if not online:
             return {"matched": 0, "summary": OFFLINE_TEXT}
         current = self.settings()
@@ -236,23 +240,27 @@ class BookLoreSync:
     @use_case
     def next_unmatched_book(self, after: int | None = None) -> dict[str, Any]:
         """Manual matching: the unmatched book after position `after` (local, no network)."""
+        from python_core.matching import manual as manual_matching
         return manual_matching.next_book(self.db, after)
 
     @use_case
     def search_matches(self, query: str, online: bool = True) -> dict[str, Any]:
         """Manual matching: up to five BookLore books for a title, with author and score."""
+        from python_core.matching import manual as manual_matching
         current = self.settings()
         return manual_matching.search(self._client_factory(current), query, online)
 
     @use_case
     def confirm_match(self, choice: dict[str, Any], online: bool = True) -> dict[str, Any]:
         """Manual matching: store {book_hash, book_id, title} and upload that book's items."""
+        from python_core.matching import manual as manual_matching
         current = self.settings()
         return manual_matching.confirm(self.db, current, self._client_factory(current),
                                        choice, online)
 
     @use_case
     def test_connection(self) -> dict[str, Any]:
+        from python_core.server import connection_check
         current = self.settings()
         return connection_check.test_connection(self.db, current,
                                                 self._client_factory(current))
@@ -278,6 +286,8 @@ class BookLoreSync:
         return functools.partial(self.make_client, current)
 
     def make_client(self, current: dict[str, Any]) -> BookLoreClient:
+        from python_core.server.client import BookLoreClient, Credentials, md5_hex
+        from python_core.server.token_store import DatabaseTokenStore
         credentials = Credentials(
             server_url=current["server_url"],
             koreader_user=current["username"] or None,
@@ -291,7 +301,14 @@ class BookLoreSync:
                               ca_bundle=current["ca_bundle"] or None)
 
 
+def _adopt_previous_plugin(path):
+    """Only a reader who switches from the previous plugin needs the adoption code."""
+    from python_core.history import previous_plugin
+    return previous_plugin.adopt(path)
+
+
 def _forget_login(tx, before: dict[str, Any]) -> None:
+    from python_core.server.token_store import account_key
     config_tables.forget_account(tx, account_key(before["server_url"], before["booklore_username"]))
 
 

@@ -28,7 +28,7 @@ def test_quick_bench_prints_every_section_with_figures():
     for (_, title), expected in zip(headings, SECTIONS, strict=True):
         assert title.startswith(expected), title
     for figure in ("ratio core / floor", "requests for", "median", "p99", "labels:",
-                   "ratio core / reading floor", "spawn-to-ready", "VmRSS", "by-hash requests for",
+                   "ratio core / reading floor", "spawn to first menu", "x a bare interpreter", "VmRSS", "by-hash requests for",
                    "bench finished"):
         assert figure in out, figure
     assert "Traceback" not in done.stderr

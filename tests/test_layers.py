@@ -1,6 +1,8 @@
 """The layers run one way (docs/ARCHITECTURE.md): checked on the imports of the code itself."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,27 @@ def test_nothing_below_the_facade_imports_it():
     users = {p.relative_to(ROOT).as_posix() for p in CORE
              if "python_core.facade" in imported_modules(p)}
     assert users and all(name.startswith("python_core/cli/") for name in users)
+
+
+#: What starting the plugin and drawing its first menu may not import: the HTTP stack and
+#: everything that only a sync, a match, a closing book or a switch from the previous
+#: plugin needs (docs/PERFORMANCE.md §6: cold start).
+NOT_AT_START = ("requests", "urllib3", "python_core.server", "python_core.sync.run",
+                "python_core.matching", "python_core.annotations", "python_core.history",
+                "python_core.store.adoption_file")
+
+_START_AND_LIST_MODULES = """
+import sys
+from bridge import HeadlessHost
+with HeadlessHost(sys.argv[1]) as host:
+    host.menu("BookLore Sync")
+    print(" ".join(sorted(sys.modules)))
+"""
+
+
+def test_starting_the_plugin_and_drawing_its_menu_imports_only_what_that_needs(tmp_path):
+    done = subprocess.run([sys.executable, "-c", _START_AND_LIST_MODULES, str(tmp_path / "s")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    loaded = done.stdout.split()
+    assert "python_core.facade" in loaded and "lupa.luajit21" in loaded
+    assert [m for m in loaded if m.startswith(NOT_AT_START)] == []

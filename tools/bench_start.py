@@ -1,9 +1,12 @@
 """Benchmark 6: cold start of host + plugin + core in a fresh process, and resident memory.
 
-Each run is a new interpreter: the child times its own imports and the HeadlessHost start
+Each run is a new interpreter: the child times its own imports, the HeadlessHost start
 (LuaJIT runtime, KOReader modules, plugin loading, the core opening or creating its
-database, the file manager on screen) and reports VmRSS / VmHWM. The parent times the whole
-process from spawn to "ready". A bare interpreter is measured the same way for reference.
+database, the file manager on screen) and the first render of the plugin's menu, and
+reports VmRSS / VmHWM. The parent times the whole process from spawn to that first menu.
+The floor is a bare interpreter (same venv, so the same site start-up) measured the same
+way; runs alternate between the two so that load on the machine hits both alike. The
+figure is the ratio of the medians (target: at most 4x).
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ imported = time.perf_counter()
 host = HeadlessHost(sys.argv[1])
 ready = time.perf_counter()
 labels = [e["text"] for e in host.menu("BookLore Sync")["children"]]
+drawn = time.perf_counter()
 def status(key):
     for line in open("/proc/self/status"):
         if line.startswith(key):
             return int(line.split()[1]) / 1024
-print(json.dumps({"imports": imported - started, "host": ready - imported, "labels": labels,
+print(json.dumps({"imports": imported - started, "host": ready - imported,
+                  "menu": drawn - ready, "labels": labels,
                   "rss": status("VmRSS:"), "peak": status("VmHWM:"),
                   "modules": len(sys.modules) - modules_before}), flush=True)
 host.close()
@@ -63,23 +68,27 @@ def spawn(code: str, *args: str) -> tuple[float, dict]:
 
 
 def run(sizes: Sizes) -> None:
-    heading(6, "Cold start of host + plugin + core, and resident memory")
+    heading(6, "Cold start of host + plugin + core to the first menu, and resident memory")
     work = Path(tempfile.mkdtemp(prefix="bench-start-"))
+    bare, fresh, again = [], [], []
     try:
-        bare = [spawn(_BARE) for _ in range(sizes.cold_starts)]
-        fresh = [spawn(_CHILD, str(work / f"new{i}")) for i in range(sizes.cold_starts)]
-        again = [spawn(_CHILD, str(work / "new0")) for _ in range(sizes.cold_starts)]
+        spawn(_CHILD, str(work / "warm-up"))  # page cache and .pyc files, as on a used device
+        for i in range(sizes.cold_starts):
+            bare.append(spawn(_BARE))
+            fresh.append(spawn(_CHILD, str(work / f"new{i}")))
+            again.append(spawn(_CHILD, str(work / "new0")))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     med = statistics.median
     bare_wall = med(w for w, _ in bare)
-    for label, runs in (("new settings folder (database created)", fresh),
-                        ("existing settings folder", again)):
+    for label, runs in (("existing settings folder", again),
+                        ("new settings folder (database created)", fresh)):
         wall, reports = med(w for w, _ in runs), [r for _, r in runs]
-        say(f"{label}: spawn-to-ready {wall * 1000:.0f} ms = interpreter {bare_wall * 1000:.0f} ms"
-            f" + imports {med(r['imports'] for r in reports) * 1000:.0f} ms"
-            f" + host/plugin/core start {med(r['host'] for r in reports) * 1000:.0f} ms "
-            f"(median of {len(runs)}; target < 300 ms)")
+        say(f"{label}: spawn to first menu {wall * 1000:.0f} ms = {wall / bare_wall:.2f}x a bare "
+            f"interpreter ({bare_wall * 1000:.0f} ms; target <= 4x); in the child: imports "
+            f"{med(r['imports'] for r in reports) * 1000:.0f} ms, host/plugin/core start "
+            f"{med(r['host'] for r in reports) * 1000:.0f} ms, first menu "
+            f"{med(r['menu'] for r in reports) * 1000:.1f} ms (median of {len(runs)})")
     report = again[0][1]
     say(f"menu after start: {report['labels']}; {report['modules']} modules imported")
     say(f"resident memory: VmRSS {med(r['rss'] for _, r in again):.1f} MiB, peak VmHWM "

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from python_core.errors import StoreError
-from python_core.store import adoption_file, file_kind, schema
+from python_core.store import file_kind, schema
 from python_core.store.transaction import transaction
 
 DB_FILENAME = "booklore-sync.sqlite"
@@ -114,6 +114,7 @@ def _prepare_file(path: Path, adopt_previous: Adopt | None) -> None:
     take over the previous plugin's, or refuse anything else without touching it."""
     found = file_kind.recognise(path)
     if found.kind == file_kind.PREVIOUS_PLUGIN and adopt_previous is not None:
+        from python_core.store import adoption_file  # rare: keep it off every start
         with adoption_file.exclusive(path):
             if file_kind.recognise(path).kind == file_kind.PREVIOUS_PLUGIN:
                 _adopt(path, adopt_previous)
