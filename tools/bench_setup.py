@@ -29,14 +29,16 @@ class Sizes:
     cold_starts: int
     repeats: int
     unmatched_books: int
+    history_books: int
+    history_visits: int
 
 
 FULL = Sizes(drain_sessions=10_000, drain_books=100, closes=300, menu_rows=100_000,
              turn_sync_sessions=10_000, files=1_000, cold_starts=7, repeats=3,
-             unmatched_books=1_000)
+             unmatched_books=1_000, history_books=500, history_visits=1_000_000)
 QUICK = Sizes(drain_sessions=600, drain_books=6, closes=20, menu_rows=5_000,
               turn_sync_sessions=600, files=60, cold_starts=2, repeats=1,
-              unmatched_books=60)
+              unmatched_books=60, history_books=50, history_visits=20_000)
 
 
 def book_hash(n: int) -> str:

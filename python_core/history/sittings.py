@@ -70,30 +70,36 @@ class KnownSpans:
         return len(self._starts)
 
 
+# Visits may be plain (page, start, duration, total_pages) tuples: the functions below index
+# them rather than build a million named tuples.
+_PAGE, _START, _DURATION, _TOTAL = range(4)
+
+
 def new_visits(visits: Sequence[Visit], known: KnownSpans) -> list[Visit]:
     if not len(known):
         return list(visits)
-    return [v for v in visits if not known.overlaps(v.start, v.start + max(v.duration, 1))]
+    overlaps = known.overlaps
+    return [v for v in visits if not overlaps(v[_START], v[_START] + max(v[_DURATION], 1))]
 
 
 def sittings(visits: Sequence[Visit], gap: int = SITTING_GAP_SECONDS) -> list[Sitting]:
     """The sittings of one book's visits, given oldest first."""
-    found, run = [], []
-    for visit in visits:
-        if run and visit.start - (run[-1].start + run[-1].duration) > gap:
-            found.append(_sitting(run))
-            run = []
-        run.append(visit)
-    if run:
-        found.append(_sitting(run))
+    found, begin, previous_end = [], 0, None
+    for index, visit in enumerate(visits):
+        if previous_end is not None and visit[_START] - previous_end > gap:
+            found.append(_sitting(visits[begin:index]))
+            begin = index
+        previous_end = visit[_START] + visit[_DURATION]
+    if len(visits) > begin:
+        found.append(_sitting(visits[begin:]))
     return found
 
 
-def _sitting(run: list[Visit]) -> Sitting:
+def _sitting(run: Sequence[Visit]) -> Sitting:
     first, last = run[0], run[-1]
-    end = max(v.start + v.duration for v in run)
-    return Sitting(first.start, end, sum(v.duration for v in run), first.page,
-                   first.total_pages, last.page, last.total_pages, len(run) - 1)
+    end = max(v[_START] + v[_DURATION] for v in run)
+    return Sitting(first[_START], end, sum(v[_DURATION] for v in run), first[_PAGE],
+                   first[_TOTAL], last[_PAGE], last[_TOTAL], len(run) - 1)
 
 
 def _percent(page: int, total: int) -> float:

@@ -11,7 +11,6 @@ counts. Nothing is sent: `sync` uploads the queue as usual.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,8 +88,7 @@ def _import_statistics(db, settings, request, stats, scan, server, results, coun
     books, total = stats.books(), stats.visit_count()
     plan, now, done = _Plan(), utc_now(), 0
     try:
-        for book_id, group in itertools.groupby(stats.visits(), key=lambda v: v.book):
-            visits = [Visit(v.page, v.start, v.duration, v.total_pages) for v in group]
+        for book_id, visits in stats.visits_by_book():
             done += len(visits)
             book = books.get(book_id) or {}
             md5 = (book.get("md5") or "").strip().lower()
@@ -118,7 +116,7 @@ def _plan_book(db, settings, server, md5: str, visits: list[Visit], sidecar, res
     book_id = server.book_id(md5) if server.enabled else book_cache.known_book_id(conn, md5)
     fresh = new_visits(visits, KnownSpans(spans))
     if fresh and server.enabled:
-        fresh = new_visits(fresh, KnownSpans(server.spans(book_id, fresh[0].start)))
+        fresh = new_visits(fresh, KnownSpans(server.spans(book_id, fresh[0][1])))
     result.known += len(visits) - len(fresh)
     book_type = _book_type(sidecar)
     for sitting in sittings(fresh):
