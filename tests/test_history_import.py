@@ -284,3 +284,14 @@ def test_an_unreachable_server_stops_the_import_with_try_later(kobo):
     done = run(kobo)
     assert done.returncode == 3 and "try again when the server can be reached" in done.stderr
     assert stored(kobo.settings, "SELECT count(*) FROM pending_sessions") == [(0,)]
+
+
+def test_rows_with_null_or_text_where_numbers_belong_are_left_out(kobo):
+    with sqlite3.connect(kobo.statistics) as conn:
+        conn.execute("INSERT INTO page_stat_data VALUES (1, 99, 'yesterday', 60, 300)")
+        conn.execute("INSERT INTO page_stat_data VALUES (1, 4, ?, 'long', 300)", (T0 + 7 * DAY,))
+        conn.execute("INSERT INTO page_stat_data VALUES (NULL, 3, ?, 60, 300)", (T0 + 7 * DAY,))
+    conn.close()
+    done = run(kobo)
+    assert done.returncode == 0 and "Imported 6 reading sessions" in done.stdout
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
