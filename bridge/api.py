@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from bridge.convert import ConversionError, to_lua, to_python
 from bridge.inbox import WorkerInbox
 from bridge.runtime import LuaRuntime, lua_type
+from python_core.errors import internal_error_text
 
 log = logging.getLogger("booklore_sync.bridge")
 
@@ -82,7 +83,7 @@ class _CoreCalls:
                 return self._call_sync(name, packed)
             return self._call_async(name, packed)
         except Exception as exc:  # a bridge fault (e.g. worker already stopped): still no raise
-            return self._failure(name, f"internal error in the bridge: {type(exc).__name__}: {exc}", exc)
+            return self._failure(name, internal_error_text(name, exc), exc)
 
     def _call_sync(self, name: str, packed: Any) -> Any:
         try:
@@ -135,4 +136,4 @@ def _call_guarded(name: str, function: CoreCall, args: list[Any]) -> tuple[bool,
         return True, function(*args)
     except Exception as exc:  # the boundary: nothing may propagate into Lua
         log.error("core.%s raised", name, exc_info=True)
-        return False, f"internal error in core.{name}: {type(exc).__name__}: {exc}"
+        return False, internal_error_text(name, exc)

@@ -75,3 +75,9 @@ class SettingsError(ValueError):
 
 class StoreError(Exception):
     """The local database cannot be used (newer schema, unreadable file)."""
+
+
+def internal_error_text(name: str, exc: BaseException) -> str:
+    """What the reader sees when `name` failed unexpectedly: the kind of failure, never its
+    text (which may hold a path or a value); the traceback goes to the log."""
+    return f"Internal error in {name}: {type(exc).__name__}"

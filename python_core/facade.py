@@ -11,9 +11,13 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import platform
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from python_core import __version__
 
 # Imported here: what opening the database, reading a book and drawing the menu need.
 # Everything that talks to a server (requests alone costs ~100 ms to import), the sync
@@ -22,13 +26,19 @@ from typing import TYPE_CHECKING, Any
 # to a bare interpreter's (docs/PERFORMANCE.md §6).
 from python_core import settings as settings_rules
 from python_core.books.entry import book_entry
-from python_core.clock import utc_now
-from python_core.errors import FingerprintError, SettingsError, StoreError
+from python_core.clock import iso_utc, utc_now
+from python_core.errors import (
+    FingerprintError,
+    SettingsError,
+    StoreError,
+    internal_error_text,
+)
 from python_core.reading import sessions as session_rules
 from python_core.reading.sessions import session_row
 from python_core.reading.tracker import ReadingTracker
 from python_core.store import (
     Database,
+    applied_calls,
     book_cache,
     config_tables,
     item_queues,
@@ -58,8 +68,7 @@ def use_case(method):
             return {"ok": False, "message": str(exc)}
         except Exception as exc:  # noqa: BLE001 - the boundary: nothing may escape
             log.exception("%s failed", method.__name__)
-            return {"ok": False, "message": f"Internal error in {method.__name__}: "
-                                            f"{type(exc).__name__}"}
+            return {"ok": False, "message": internal_error_text(method.__name__, exc)}
         return {"ok": True, **result}
     return wrapper
 
@@ -70,6 +79,13 @@ class BookLoreSync:
     def __init__(self, settings_dir: str | os.PathLike):
         self.db = Database.in_settings_dir(settings_dir, _adopt_previous_plugin)
         self.reading = ReadingTracker(self.db, self.record_session)
+        #: The reading session of each KOReader this core serves; None is the one the
+        #: in-process host has (the sidecar may serve two KOReaders on one folder).
+        self.readers: dict[str | None, ReadingTracker] = {None: self.reading}
+        #: Where this core runs, for Test Connection (the sidecar names its process).
+        self.runs_in = "inside KOReader's process"
+        #: How far the running history import is, for the menu to poll (import_progress).
+        self.import_state = {"done": 0, "total": 0}
 
     def __enter__(self) -> "BookLoreSync":
         return self
@@ -129,19 +145,25 @@ class BookLoreSync:
         return {"saved": saved, "reason": None if saved else "already recorded",
                 "message": None, "book_hash": entry["book_hash"], "book_id": row["book_id"]}
 
+    def tracker(self, reader: str | None) -> ReadingTracker:
+        if reader not in self.readers:
+            self.readers[reader] = ReadingTracker(self.db, self.record_session)
+        return self.readers[reader]
+
     @use_case
-    def start_reading(self, event: dict[str, Any]) -> dict[str, Any]:
+    def start_reading(self, event: dict[str, Any], reader: str | None = None) -> dict[str, Any]:
         """A book was opened or the device woke up with a book open."""
         current = self.settings()
+        tracker = self.tracker(reader)
         if not current["tracking_enabled"]:
-            self.reading.state = None
+            tracker.state = None
             return {"tracking": False}
         entry = book_entry(event)
         with self.db.atomic() as tx:
             book_cache.remember_file(tx, entry, utc_now())
             entry["book_id"] = entry["book_id"] or book_cache.known_book_id(
                 tx, entry["book_hash"])
-        self.reading.start(entry, event, current["idle_cap_minutes"] * 60)
+        tracker.start(entry, event, current["idle_cap_minutes"] * 60)
         return {"tracking": True, **{k: entry[k] for k in (
             "book_hash", "book_id", "title", "isbn13", "isbn10")}}
 
@@ -155,13 +177,13 @@ class BookLoreSync:
         return book_identity.identify(self.db, current, self._client_factory(current), book)
 
     @use_case
-    def page_turned(self, event: dict[str, Any]) -> dict[str, Any]:
-        return {"closed": self.reading.page_turned(event)}
+    def page_turned(self, event: dict[str, Any], reader: str | None = None) -> dict[str, Any]:
+        return {"closed": self.tracker(reader).page_turned(event)}
 
     @use_case
-    def finish_reading(self, event: dict[str, Any]) -> dict[str, Any]:
+    def finish_reading(self, event: dict[str, Any], reader: str | None = None) -> dict[str, Any]:
         """The book was closed or the device suspended: the session ends here."""
-        result = self.reading.finish(event)
+        result = self.tracker(reader).finish(event)
         return result or {"saved": False, "reason": "no session open", "message": None}
 
     @use_case
@@ -200,9 +222,34 @@ class BookLoreSync:
         request = ImportRequest(Path(statistics) if statistics else folder / STATISTICS_FILE,
                                 [folder.parent, *(Path(b) for b in books or [])], dry_run)
         current = self.settings()
-        report = run_import(self.db, current, self._client_factory(current), request, progress)
+        self.import_state = {"done": 0, "total": 0}
+
+        def noted(done: int, total: int) -> None:
+            self.import_state = {"done": done, "total": total}
+            if progress is not None:
+                progress(done, total)
+        report = run_import(self.db, current, self._client_factory(current), request, noted)
         return {**report, "ok": "stopped" not in report, "message": report.get("stopped"),
                 "text": report_text(report)}
+
+    @use_case
+    def continue_reading(self) -> dict[str, Any]:
+        """At the sidecar's start-up: a session saved as open goes on, since KOReader may
+        still be reading it (only the core process died); a new start finishes it."""
+        return {"continued": self.reading.adopt(self.settings()["idle_cap_minutes"] * 60)}
+
+    @use_case
+    def end_reader(self, reader: str | None) -> dict[str, Any]:
+        """A KOReader the sidecar served is gone: its open session ends at its last
+        activity, as a crash's would."""
+        tracker = self.readers.pop(reader, None) if reader is not None else self.reading
+        result = tracker.end_at_last_activity() if tracker is not None else None
+        return {"ended": result is not None, **(result or {})}
+
+    @use_case
+    def import_progress(self) -> dict[str, Any]:
+        """{done, total} of the history import running now (or the last one)."""
+        return dict(self.import_state)
 
     @use_case
     def queue_counts(self) -> dict[str, Any]:
@@ -216,11 +263,11 @@ class BookLoreSync:
         return {"cache": cache, "pending": pending, "text": _details_text(cache, pending)}
 
     @use_case
-    def sync_pending(self, online: bool = True, interactive: bool = False) -> dict[str, Any]:
+    def sync_pending(self, online: bool = True) -> dict[str, Any]:
         from python_core.sync.run import run_sync
         current = self.settings()
         report = run_sync(self.db, current, self._client_factory(current), online=online)
-        return {**report.as_dict(), "interactive": bool(interactive)}
+        return report.as_dict()
 
     @use_case
     def match_unmatched(self, online: bool = True) -> dict[str, Any]:
@@ -260,10 +307,21 @@ class BookLoreSync:
 
     @use_case
     def test_connection(self) -> dict[str, Any]:
+        """Server, accounts and features, and which core answered (version, Python, where)."""
         from python_core.server import connection_check
         current = self.settings()
-        return connection_check.test_connection(self.db, current,
-                                                self._client_factory(current))
+        result = connection_check.test_connection(self.db, current,
+                                                  self._client_factory(current))
+        core = (f"Core: BookLore Sync {__version__}, {platform.python_implementation()} "
+                f"{platform.python_version()}, {self.runs_in}")
+        return {**result, "text": f"{result['text']}\n{core}", "core_version": __version__}
+
+    @use_case
+    def forget_applied_calls(self, days: int) -> dict[str, Any]:
+        """The sidecar's record of applied call ids, beyond any journal's age, goes."""
+        with self.db.atomic() as tx:
+            forgotten = applied_calls.forget_before(tx, iso_utc(time.time() - days * 86400))
+        return {"forgotten": forgotten}
 
     @use_case
     def clear_pending(self, kinds: list[str]) -> dict[str, Any]:

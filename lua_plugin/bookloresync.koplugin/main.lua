@@ -116,7 +116,8 @@ function BookLoreSync:runSync(interactive, reason)
         return
     end
     BookLoreSync.sync_waiting_for_network = false -- a sync drains everything queued
-    core.sync_pending({ interactive = interactive, reason = reason },
+    logger.dbg("BookLoreSync: trigger", reason)
+    core.sync_pending({},
         function(report) self:onSyncFinished(report, interactive) end)
 end
 
@@ -169,7 +170,7 @@ function BookLoreSync:onBookloreTestConnection()
 end
 
 function BookLoreSync:onReaderReady()
-    local book = self.reading:start("open")
+    local book = self.reading:start()
     if book and book.ok and book.book_hash and not book.book_id and NetworkMgr:isConnected() then
         -- In the background: opening a book never waits for the server.
         core.identify_book({ book_hash = book.book_hash, isbn13 = book.isbn13,
@@ -193,7 +194,7 @@ function BookLoreSync:onSuspend()
 end
 
 function BookLoreSync:onResume()
-    if self.ui.document then self.reading:start("resume") end
+    if self.ui.document then self.reading:start() end
     local now = os.time()
     local last = BookLoreSync.last_resume_sync
     if last and now - last < RESUME_SYNC_INTERVAL then return end
@@ -213,7 +214,7 @@ end
 -- A session ends: hand it, the rating and the highlights to the core, say what it says,
 -- and sync when anything was queued (unless manual-only).
 function BookLoreSync:finishReading(reason)
-    local result = self.reading:finish(reason) or {}
+    local result = self.reading:finish() or {}
     local marks = self.reading:captureRatingAndAnnotations(reason) or {}
     Manage.invalidate()
     if result.message then self:toast(result.message) end

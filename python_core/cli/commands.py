@@ -69,7 +69,7 @@ def status(core: BookLoreSync, args: argparse.Namespace) -> dict:
 
 
 def sync(core: BookLoreSync, args: argparse.Namespace) -> dict:
-    return core.sync_pending(online=True, interactive=True)
+    return core.sync_pending(online=True)
 
 
 def clear_pending(core: BookLoreSync, args: argparse.Namespace) -> dict:

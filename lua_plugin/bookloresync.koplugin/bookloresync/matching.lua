@@ -49,7 +49,7 @@ function Matching.start(plugin, core)
 end
 
 function Walk:next()
-    local step = self.core.manual_match_next(self.position)
+    local step = self.core.next_unmatched_book(self.position)
     if not step.ok then return self:finish(step.message) end
     if step.done then return self:finish(step.message) end
     self.book, self.later = step.book, step.later
@@ -70,7 +70,7 @@ function Walk:search()
             self:showProblem(result)
         end
     end
-    local started = self.core.manual_match_search(
+    local started = self.core.search_matches(
         { query = book.query, online = NetworkMgr:isConnected() }, answered)
     if not started.ok then answered(started) end  -- refused before it began
 end
@@ -141,7 +141,7 @@ function Walk:confirm(found)
             dismiss_callback = function() self:next() end,
         })
     end
-    local started = self.core.manual_match_confirm({
+    local started = self.core.confirm_match({
         book_hash = self.book.book_hash, book_id = found.book_id, title = found.title,
         online = NetworkMgr:isConnected(),
     }, answered)

@@ -45,10 +45,9 @@ function Reading:bookFacts(event)
     return event
 end
 
-function Reading:start(reason)
+function Reading:start()
     if not self.ui.document then return nil end
     local event = self:bookFacts(self:position())
-    event.reason = reason
     local result = self.core.start_reading(event)
     self.active = result.ok and result.tracking or false
     if not result.ok then logger.warn("BookLoreSync: cannot track this book:", result.message) end
@@ -63,11 +62,10 @@ function Reading:pageTurned(page)
     self.core.page_turned(event)
 end
 
-function Reading:finish(reason)
+function Reading:finish()
     if not self.active then return nil end
     self.active = false
     local event = self:position()
-    event.reason = reason
     return self.core.finish_reading(event)
 end
 
@@ -78,7 +76,7 @@ function Reading:captureRatingAndAnnotations(reason)
     local event = self:bookFacts(self:position())
     local settings = self.ui.doc_settings
     local summary = settings and settings:readSetting("summary") or {}
-    event.reason = reason
+    event.reason = reason   -- the rating is taken at close only, not at suspend
     event.rating = tonumber(summary.rating)
     event.status = summary.status
     event.annotations = Annotations.plainList(self.ui)
