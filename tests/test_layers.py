@@ -48,9 +48,11 @@ def test_every_package_says_what_it_owns():
 
 
 def test_nothing_below_the_facade_imports_it():
+    """Only the two hosts of the facade in the core: the command line and the sidecar."""
     users = {p.relative_to(ROOT).as_posix() for p in CORE
              if "python_core.facade" in imported_modules(p)}
-    assert users and all(name.startswith("python_core/cli/") for name in users)
+    assert users and all(name.startswith("python_core/cli/")
+                         or name == "python_core/sidecar/server.py" for name in users)
 
 
 #: What starting the plugin and drawing its first menu may not import: the HTTP stack and
@@ -69,9 +71,20 @@ with HeadlessHost(sys.argv[1]) as host:
 """
 
 
+@pytest.mark.host
 def test_starting_the_plugin_and_drawing_its_menu_imports_only_what_that_needs(tmp_path):
     done = subprocess.run([sys.executable, "-c", _START_AND_LIST_MODULES, str(tmp_path / "s")],
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
     loaded = done.stdout.split()
     assert "python_core.facade" in loaded and "lupa.luajit21" in loaded
     assert [m for m in loaded if m.startswith(NOT_AT_START)] == []
+
+
+def test_the_sidecar_needs_only_the_standard_library_and_the_core():
+    """It runs on e-readers with a bare Python 3.9: nothing to install but the core."""
+    import sys
+    if not hasattr(sys, "stdlib_module_names"):
+        pytest.skip("Python 3.10+ lists its standard library")
+    for path in sorted((ROOT / "python_core" / "sidecar").rglob("*.py")):
+        outside = {top(m) for m in imported_modules(path)} - {"python_core", "__future__"}
+        assert outside <= set(sys.stdlib_module_names), path

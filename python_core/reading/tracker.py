@@ -8,6 +8,9 @@ dead battery loses at most a minute; the next start finishes such a session at i
 recorded activity. A page turn after a longer idle gap than the cap ends the session at the
 previous turn and starts a new one, so a book left open overnight is two sessions, not one
 nine-hour session.
+
+A start while a session is open (a KOReader that crashed and came back to a core process
+that kept running) first finishes the open one at its last activity, as recovery would.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class ReadingTracker:
         """Begin a session; `book` is the resolved book entry, `event` the live position.
         The idle cap is read once here, not on every page turn (a hot path)."""
         now = float(event["time"])
+        if self.state is not None:
+            self.end_at_last_activity()
         self._idle_cap = idle_cap_seconds
         self.state = {
             "file_path": book["file_path"], "book_hash": book["book_hash"],
@@ -52,6 +57,8 @@ class ReadingTracker:
         if self.state is None:
             return None
         now = float(event["time"])
+        if now < self.state["last_activity_time"]:
+            return None  # a turn replayed from the journal after later ones: already counted
         closed = None
         if now - self.state["last_activity_time"] > self._idle_cap:
             closed = self._split_after_idle(now)
@@ -80,6 +87,23 @@ class ReadingTracker:
             return None
         state["end_time"] = state["last_activity_time"]
         return self._queue(state)
+
+    def adopt(self, idle_cap_seconds: float) -> bool:
+        """Take the saved open session as the one in progress (the sidecar restarted while
+        KOReader kept reading); False if none was saved or one is already open."""
+        state = open_session.load(self._db.connection())
+        if state is None or self.state is not None:
+            return False
+        self.state, self._idle_cap = state, idle_cap_seconds
+        self._saved_at = float(state["last_activity_time"])
+        return True
+
+    def end_at_last_activity(self) -> dict[str, Any] | None:
+        """Finish the open session where its reader was last seen; None if none is open."""
+        if self.state is None:
+            return None
+        state, self.state = self.state, None
+        return self._queue(dict(state, end_time=state["last_activity_time"]))
 
     def _split_after_idle(self, now: float) -> dict[str, Any]:
         closed = dict(self.state, end_time=self.state["last_activity_time"])

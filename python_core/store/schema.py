@@ -169,6 +169,14 @@ MIGRATIONS: list[Migration] = [
                 PRIMARY KEY (book_hash, start_time))""",
         ],
     ),
+    Migration(
+        "calls the core has applied, by the id the plugin gave them (the sidecar's journal)",
+        [
+            """CREATE TABLE applied_calls (
+                call_id TEXT PRIMARY KEY,
+                applied_at TEXT NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = len(MIGRATIONS)
