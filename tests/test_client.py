@@ -739,7 +739,7 @@ def test_https_to_a_plain_http_server_is_unreachable(httpserver, make_client):
 def self_signed_server(self_signed_cert):
     cert, key = self_signed_cert
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
+    context.load_cert_chain(str(cert), str(key))  # PyPy 3.9 takes no Path here
     server = HTTPServer(host="localhost", port=0, ssl_context=context)
     server.start()
     yield server, str(cert)

@@ -5,6 +5,8 @@ Unknown books give 500 where the service only takes a JPA reference
 (annotations, v2 notes, bookmarks) and 404 where it looks the book up (v1 notes).
 """
 
+from __future__ import annotations
+
 from .constraints import matches, max_size, not_blank, not_empty, not_null, reject_violations
 from .errors import ApiError, book_not_found, data_conflict, unexpected
 from .request_fields import int_field, long_field, read_object, string_field

@@ -1,6 +1,8 @@
 """The response bodies the real server produces, one function per shape, so every
 endpoint answers with exactly the bytes and content type a client must parse."""
 
+from __future__ import annotations
+
 import dataclasses
 import json
 

@@ -4,6 +4,8 @@ Every entry uses a fixed timestamp and is stored uncompressed, so the bytes (and
 the partial-MD5 fingerprints) do not depend on the clock or on the zlib version.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import hashlib
 import os

@@ -5,6 +5,8 @@ reads back (``sessions``, ``ratings``, ``request_log`` ...) is a snapshot copy t
 under the state lock, so it can be inspected while requests are in flight.
 """
 
+from __future__ import annotations
+
 import copy
 import os
 import threading

@@ -5,6 +5,8 @@ stored sessions, ratings, annotations, notes, bookmarks and the request log do n
 Record ids come from per-table counters that never restart, like database sequences.
 """
 
+from __future__ import annotations
+
 import copy
 import dataclasses
 import hashlib

@@ -7,6 +7,8 @@ timestamps as zone-less server-local ``LocalDateTime``, and Spring's ``/error`` 
 as an ISO date with offset.
 """
 
+from __future__ import annotations
+
 import datetime
 import re
 
