@@ -1,16 +1,56 @@
 """Shared fixtures: the local HTTP server (checked after every test) and its helpers."""
 
+import importlib.util
+import re
 import shutil
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.support import rst_now
 
 SIMULATED_RESET = "simulated reset"
+
+#: The in-process host needs lupa; the core, the sidecar and the standalone host do not, and
+#: run under interpreters without it too (CI runs them under Debian's PyPy 3.9).
+HAVE_LUPA = importlib.util.find_spec("lupa") is not None
+_NEEDS_LUPA = re.compile(r"^(from bridge(\.(host|api|runtime|convert|inbox|booklore_core))? "
+                         r"import|import lupa|from lupa|from tools\.(demo|bench))", re.M)
+_left_out: list[str] = []
+
+
+def pytest_ignore_collect(collection_path: Path, config):
+    """Without lupa, the test modules of the in-process host are left out (and counted)."""
+    if HAVE_LUPA or collection_path.suffix != ".py" or not collection_path.is_file():
+        return None
+    if _NEEDS_LUPA.search(collection_path.read_text(encoding="utf-8")):
+        _left_out.append(collection_path.name)
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    if HAVE_LUPA:
+        return
+    skip = pytest.mark.skip(reason="needs the in-process host (lupa is not installed)")
+    for item in items:
+        if item.get_closest_marker("host"):
+            item.add_marker(skip)
+
+
+def pytest_report_header(config):
+    if not HAVE_LUPA:
+        return "lupa not installed: the in-process host's tests are left out"
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _left_out:
+        terminalreporter.write_line(f"without lupa, {len(_left_out)} test modules of the "
+                                    f"in-process host were left out: {', '.join(_left_out)}")
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "tools" / "bench"
 SECTIONS = ("Drain", "Enqueue latency", "Manage Sessions menu", "Page turns while",
@@ -18,6 +20,7 @@ def test_bench_is_an_executable_script():
     assert BENCH.read_text().startswith("#!/usr/bin/env python3\n")
 
 
+@pytest.mark.host
 def test_quick_bench_prints_every_section_with_figures():
     done = subprocess.run([sys.executable, str(BENCH), "--quick"], capture_output=True,
                           text=True, timeout=180, cwd=REPO)

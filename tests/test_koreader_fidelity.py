@@ -100,12 +100,26 @@ BEHAVIOURS = [
               local _ = require("gettext")
               eq(_("Sync Now"), "Sync Now")
               """),
-    Behaviour(("logger.info", "logger.warn"), "frontend/logger.lua (log functions per level)",
+    Behaviour(("logger.info", "logger.warn", "logger.dbg", "logger.err"),
+              "frontend/logger.lua (log functions per level)",
               "any number of values of any type, nil and tables included; never raises",
               r"""
               local logger = require("logger")
               logger.info("BookLoreSync:", nil, 3, { a = 1 }, true)
               logger.warn("BookLoreSync:", nil)
+              logger.dbg("BookLoreSync:", nil, { a = 1 })
+              logger.err("BookLoreSync:", 3, nil)
+              """),
+    # DataStorage ----------------------------------------------------------------------------
+    Behaviour(("DataStorage:getSettingsDir",), "frontend/datastorage.lua getSettingsDir",
+              "the settings folder as a path string without a trailing slash; the same on "
+              "every call",
+              r"""
+              local DataStorage = require("datastorage")
+              local dir = DataStorage:getSettingsDir()
+              eq(type(dir), "string")
+              eq(dir:sub(-1) ~= "/", true, "no trailing slash")
+              eq(DataStorage:getSettingsDir(), dir)
               """),
     # Dispatcher ---------------------------------------------------------------------------
     Behaviour(("Dispatcher:registerAction",), "frontend/dispatcher.lua Dispatcher:registerAction",
@@ -562,18 +576,28 @@ def _plugin_sources() -> dict[str, tuple[str, str]]:
     return sources
 
 
+#: Modules that are not stand-ins: the sidecar client uses luasocket and the JSON module
+#: as KOReader bundles them, and test_standalone.py runs it against Debian's real ones.
+REAL_MODULES = {"socket", "json"}
+#: The sidecar client's files, whose method calls are on sockets, files and strings (the
+#: real luasocket and Lua's own io and string), not on KOReader objects.
+SIDECAR_CLIENT = "bookloresync/sidecar/"
+
+
 def koreader_calls() -> set[str]:
     """Every call the plugin makes into KOReader: "Module:fn" for module locals, ":method"
     for methods on KOReader objects (the plugin's own methods and core.* left out)."""
     sources = _plugin_sources()
     own = {name for _, text in sources.values() for name in _DEFINED.findall(text)}
     calls = set()
-    for code, text in sources.values():
+    for path, (code, text) in sources.items():
         modules = {local: module for local, module in _REQUIRE.findall(code)
-                   if not module.startswith("bookloresync/")}
+                   if not module.startswith("bookloresync/") and module not in REAL_MODULES}
         for receiver, sep, name in _METHOD.findall(text):
             if receiver in modules:
                 calls.add(f"{receiver}{sep}{name}")
+            elif path.startswith(SIDECAR_CLIENT) and sep == ":":
+                continue
             elif receiver.startswith("self.ui.menu"):
                 calls.add(f"self.ui.menu:{name}")
             elif receiver == "ui" and sep == ":":

@@ -80,13 +80,16 @@ def test_test_connection_all_good(tmp_path, server):
     configure(tmp_path / "settings", server.url)
     with HeadlessHost(tmp_path / "settings", online=True) as host:
         text = run_test_connection(host)
-    assert text.splitlines() == [
+    *checks, core = text.splitlines()
+    assert checks == [
         "Server: reachable (v2.1.0-koreader-plugin)",
         "KOReader account: OK",
         "Find books by fingerprint: available",
         "Batch upload: available",
         "BookLore account: OK",
     ]
+    assert core.startswith("Core: BookLore Sync 0.1.0, ") and core.endswith(
+        "inside KOReader's process")
 
 
 def test_test_connection_reports_a_wrong_password(tmp_path, server):

@@ -133,7 +133,7 @@ def test_sync_uploads_the_queue_and_never_what_was_uploaded_before(tmp_path, lib
                 conn.execute(f"UPDATE {table} SET book_id = ? WHERE book_id = 7", (ids[0],))
         conn.close()
         with BookLoreSync(folder) as core:
-            report = core.sync_pending(online=True, interactive=True)
+            report = core.sync_pending(online=True)
             left = core.queue_counts()
         stored = sorted(s["startTime"] for s in server.sessions)
     finally:
@@ -266,6 +266,7 @@ def test_settings_mapping_reads_sync_mode_and_refuses_what_ours_cannot_hold():
     assert sorted(refused) == ["min_duration", "server_url"]
 
 
+@pytest.mark.host
 def test_the_plugin_shows_what_it_took_over_once(settings_dir):
     from bridge import HeadlessHost
     with HeadlessHost(settings_dir) as host:

@@ -138,7 +138,7 @@ def test_a_failed_commit_rolls_back_and_the_next_transaction_works(tmp_path, mon
     inside the dead transaction (review-2026-12.md §3)."""
     monkeypatch.setattr(db_module, "BUSY_TIMEOUT_SECONDS", 0.2)
     with Database.in_settings_dir(tmp_path) as db:
-        db.connection().execute("PRAGMA journal_mode=DELETE")
+        db.connection().execute("PRAGMA journal_mode=DELETE").fetchall()  # read: PyPy
         reader = sqlite3.connect(db.path, isolation_level=None)
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM pending_sessions").fetchone()  # SHARED lock held

@@ -36,9 +36,12 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
 class Command:
     name: str
     help: str
-    run: Run
+    run: Run | None
     render: Callable[[argparse.Namespace, dict], str] = _message
     arguments: Callable[[argparse.ArgumentParser], None] = _no_arguments
+    #: A command that runs as a process of its own (the sidecar): it is handed the settings
+    #: folder instead of a facade, and returns the exit status itself.
+    process: Callable[[str, argparse.Namespace], int] | None = None
 
 
 def config_get(core: BookLoreSync, args: argparse.Namespace) -> dict:
@@ -121,6 +124,18 @@ def _import_arguments(parser: argparse.ArgumentParser) -> None:
                              "mount point; may be given more than once")
     parser.add_argument("--dry-run", action="store_true",
                         help="change nothing; show per book what would be imported")
+def serve(settings_dir: str, args: argparse.Namespace) -> int:
+    """The core for KOReader on this machine, until stopped (python_core/sidecar/)."""
+    from python_core.sidecar.command import serve as run_sidecar
+    return run_sidecar(settings_dir, args.idle_exit, args.detach,
+                       getattr(args, "verbose", False))
+
+
+def _serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--idle-exit", type=float, default=300.0, metavar="SECONDS",
+                        help="exit this long after the last KOReader disconnected (0: never)")
+    parser.add_argument("--detach", action="store_true",
+                        help="leave the terminal and session (how the plugin starts it)")
 
 
 def _key_argument(parser: argparse.ArgumentParser) -> None:
@@ -153,4 +168,6 @@ COMMANDS = (
     Command("clear-cache", "forget file-to-book mappings (queues stay)", clear_cache),
     Command("import", "queue the reading history in KOReader's statistics and sidecars",
             import_history, lambda args, r: r["text"], _import_arguments),
+    Command("serve", "run the core beside KOReader (the plugin starts it by itself)",
+            None, arguments=_serve_options, process=serve),
 )

@@ -110,6 +110,8 @@ def _run(args: argparse.Namespace) -> int:
     if not settings_dir:
         print(f"{PROG}: give --settings-dir or set ${SETTINGS_DIR_ENV}", file=sys.stderr)
         return ExitStatus.USAGE
+    if args.run.process is not None:
+        return args.run.process(settings_dir, args)
     from python_core.errors import StoreError
     from python_core.facade import BookLoreSync  # after parsing: --help stays fast
     args.settings_folder = settings_dir

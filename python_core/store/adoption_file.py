@@ -97,7 +97,7 @@ def _build(new: Path, fill: Callable[[sqlite3.Connection], None]) -> None:
     os.close(os.open(new, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
     conn = sqlite3.connect(new, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("PRAGMA journal_mode=DELETE").fetchall()  # read it: PyPy keeps an unread statement open
         schema.migrate(conn, new)
         with transaction(conn):
             fill(conn)
