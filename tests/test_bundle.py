@@ -1,0 +1,114 @@
+"""The device bundle: what it holds, and that a bare Python (no pip installs, no lupa) runs
+the core from it, started by the plugin itself in the standalone luajit host."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import zipfile
+
+import pytest
+
+from bridge.standalone import StandaloneHost, luajit_available, wait_for
+from python_core.sidecar.instance import ADDRESS_FILE
+from tests.plugin_support import configure, start_server
+from tools.bundle import ROOT, admits_39, build
+
+DEPENDENCIES = ("requests", "urllib3", "idna", "certifi", "charset_normalizer", "tqdm")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    output = tmp_path_factory.mktemp("dist") / f"{ROOT}.zip"
+    built = build(output)
+    return output, built
+
+
+def test_the_bundle_holds_the_plugin_the_core_and_its_pure_python_dependencies(bundle):
+    output, built = bundle
+    names = zipfile.ZipFile(output).namelist()
+    assert f"{ROOT}/main.lua" in names and f"{ROOT}/bookloresync/core.lua" in names
+    assert f"{ROOT}/bookloresync/calls.lua" in names
+    assert f"{ROOT}/python/python_core/sidecar/server.py" in names
+    for package in DEPENDENCIES:
+        assert f"{ROOT}/python/{package}/__init__.py" in names, package
+    assert not [n for n in names if n.endswith((".so", ".pyd", ".pyc")) or "__pycache__" in n]
+    assert not [n for n in names if "/tests/" in n or "/bridge/" in n or "lupa" in n]
+    assert len(built["licences"]) == len(DEPENDENCIES)
+    assert all(files for files in built["licences"].values())
+    assert zipfile.ZipFile(output).read(f"{ROOT}/main.lua") == open(
+        "lua_plugin/bookloresync.koplugin/main.lua", "rb").read()
+
+
+def test_every_dependency_in_the_bundle_admits_python_3_9(bundle):
+    output, _ = bundle
+    archive = zipfile.ZipFile(output)
+    for name in archive.namelist():
+        if name.endswith(".dist-info/METADATA"):
+            head = archive.read(name).decode().split("\n\n")[0]
+            floor = next((line.split(": ", 1)[1] for line in head.splitlines()
+                          if line.startswith("Requires-Python: ")), "")
+            assert admits_39(floor), (name, floor)
+
+
+@pytest.mark.parametrize("spec, admits", [(">=3.9", True), (">=3.10", False), (">=3.7", True),
+                                          (">=3.8,!=3.9.*", False), ("<3.9", False), ("", True),
+                                          (">3.8", True), ("~=3.9", True)])
+def test_requires_python_is_read_as_pip_reads_it(spec, admits):
+    assert admits_39(spec) is admits
+
+
+def _bare_interpreters():
+    """System interpreters with nothing installed for us: only the bundle can give them
+    requests and the core."""
+    found = []
+    for name in ("pypy3", "python3"):
+        path = shutil.which(name, path="/usr/bin")
+        if path and subprocess.run([path, "-c", "import requests"],
+                                   capture_output=True).returncode:
+            found.append(path)
+    return found
+
+
+@pytest.mark.skipif(luajit_available() is not None, reason=str(luajit_available()))
+@pytest.mark.parametrize("python", _bare_interpreters() or [pytest.param(
+    None, marks=pytest.mark.skip(reason="no bare system Python without requests"))])
+def test_unzipped_into_plugins_the_plugin_starts_the_core_from_the_bundle(bundle, python,
+                                                                         tmp_path, library):
+    output, _ = bundle
+    plugins = tmp_path / "koreader" / "plugins"
+    zipfile.ZipFile(output).extractall(plugins)
+    settings = tmp_path / "koreader" / "settings"
+    server, _ = start_server(library)
+    try:
+        configure(settings, server.url)
+        with StandaloneHost(settings, online=True, python=python, plugins_dir=plugins) as host:
+            book = library[0]
+            host.open_book(book.path, title=book.title, pages=300)
+            host.run_until_idle(40)
+            for _ in range(10):
+                host.advance(30)
+                host.turn_page()
+            host.close_book()
+            host.run_until_idle(40)
+            wait_for(lambda: len(server.sessions) == 1, timeout=20)
+            host.dispatch("BookloreTestConnection")
+            host.run_until_idle(40)
+            report = host.screen()[-1]["text"]
+            assert "Server: reachable" in report and "sidecar process" in report
+            version = subprocess.run([python, "-c", "import platform; print("
+                                      "platform.python_implementation(), "
+                                      "platform.python_version())"],
+                                     capture_output=True, text=True).stdout.strip()
+            assert f"Core: BookLore Sync 0.1.0, {version}, sidecar process" in report
+    finally:
+        server.stop()
+        address = settings / ADDRESS_FILE
+        if address.exists():
+            try:
+                os.kill(json.loads(address.read_text())["pid"], signal.SIGTERM)
+            except (ProcessLookupError, ValueError, KeyError):
+                pass
