@@ -20,14 +20,28 @@ SIMULATED_RESET = "simulated reset"
 HAVE_LUPA = importlib.util.find_spec("lupa") is not None
 _NEEDS_LUPA = re.compile(r"^(from bridge(\.(host|api|runtime|convert|inbox|booklore_core))? "
                          r"import|import lupa|from lupa|from tools\.(demo|bench))", re.M)
+_TEST_HELPERS = re.compile(r"^from tests(?:\.(\w+))? import (\w+)", re.M)
 _left_out: list[str] = []
+
+
+def _needs_lupa(path: Path, seen: frozenset = frozenset()) -> bool:
+    """Whether a module imports lupa or the in-process host, itself or through one of the
+    tests' own helper modules."""
+    text = path.read_text(encoding="utf-8")
+    if _NEEDS_LUPA.search(text):
+        return True
+    for module, name in _TEST_HELPERS.findall(text):
+        helper = Path(__file__).parent / f"{module or name}.py"
+        if helper.is_file() and helper not in seen and _needs_lupa(helper, seen | {helper}):
+            return True
+    return False
 
 
 def pytest_ignore_collect(collection_path: Path, config):
     """Without lupa, the test modules of the in-process host are left out (and counted)."""
     if HAVE_LUPA or collection_path.suffix != ".py" or not collection_path.is_file():
         return None
-    if _NEEDS_LUPA.search(collection_path.read_text(encoding="utf-8")):
+    if _needs_lupa(collection_path):
         _left_out.append(collection_path.name)
         return True
     return None
@@ -163,4 +177,4 @@ def self_signed_cert(tmp_path_factory):
                     "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost",
                     "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    return cert, key
+    return str(cert), str(key)  # strings: PyPy 3.9's ssl takes no Path
