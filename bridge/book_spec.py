@@ -8,7 +8,6 @@ is computed from the file when it exists.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -64,6 +63,7 @@ def koreader_partial_md5(path: str) -> str:
     The host plays KOReader here, so it does not borrow the core's implementation: the
     value in doc settings stays an independent reference for the core's own fingerprint.
     """
+    import hashlib  # only when a book is fingerprinted: not at every start
     digest = hashlib.md5()
     with open(path, "rb") as book:
         for i in range(-1, 11):

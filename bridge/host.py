@@ -108,7 +108,8 @@ class HeadlessHost:
 
     def crash(self) -> None:
         """The device dies (battery, kill): no CloseDocument, no flush, nothing more runs.
-        The database keeps only what was already committed."""
+        The database keeps what was committed, and the last page-turn save the core had
+        handed to its writer thread (a device dies later than the milliseconds it takes)."""
         if self._closed:
             return
         self._closed = True

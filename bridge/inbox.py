@@ -12,7 +12,6 @@ order the calls were made, which keeps the headless host deterministic.
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import queue
 import threading
@@ -30,12 +29,12 @@ class WorkerInbox:
     def __init__(self) -> None:
         self._owner = threading.get_ident()
         self._queue: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[int, Callable[[], Any]] | None] = queue.SimpleQueue()
         self._deliveries: dict[int, Delivery] = {}
-        self._last_job: concurrent.futures.Future | None = None  # one FIFO worker: the last ends last
         self._next_token = 0
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="booklore-core"
-        )
+        self._worker: threading.Thread | None = None  # started with the first job
+        self._closed = False
+        self._abandoned = False
 
     @property
     def pending(self) -> int:
@@ -50,16 +49,25 @@ class WorkerInbox:
         holds Lua objects whose reference counts must only move on the Lua thread).
         """
         self._check_thread()
+        if self._closed:
+            raise RuntimeError("the core's worker has stopped")
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="booklore-core", daemon=True)
+            self._worker.start()
         self._next_token += 1
         token = self._next_token
-        future = self._executor.submit(self._run, token, job)
-        # Registered after submit (which may refuse): only this thread drains, so the
-        # result cannot be delivered before its delivery function is known.
+        # Only this thread drains, so the result cannot be delivered before its delivery
+        # function is known even though the worker may finish first.
         self._deliveries[token] = deliver
-        self._last_job = future
+        self._jobs.put((token, job))
 
-    def _run(self, token: int, job: Callable[[], Any]) -> None:
-        self._queue.put((token, job()))
+    def _work(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None or self._abandoned:
+                return
+            token, job = item
+            self._queue.put((token, job()))
 
     def drain(self, wait: float = 0.0) -> int:
         """Deliver every result that has arrived; optionally wait up to `wait` s for one."""
@@ -76,12 +84,15 @@ class WorkerInbox:
 
     def close(self, timeout: float = 5.0) -> None:
         """Wait (bounded) for started jobs so the core is not closed under them; their
-        results are dropped, since nothing will drain them into Lua any more."""
-        if self._last_job is not None:
-            _, not_done = concurrent.futures.wait([self._last_job], timeout=timeout)
-            if not_done:
+        results are dropped, since nothing will drain them into Lua any more. Jobs still
+        queued when the time is up never run."""
+        self._closed = True
+        if self._worker is not None:
+            self._jobs.put(None)
+            self._worker.join(timeout)
+            if self._worker.is_alive():
+                self._abandoned = True
                 log.warning("core calls still running at shutdown; abandoning them")
-        self._executor.shutdown(wait=False, cancel_futures=True)
         self._deliveries.clear()
 
     def _check_thread(self) -> None:

@@ -45,7 +45,6 @@ from python_core.store import (
     notices,
     session_queue,
 )
-from python_core.sync.report import KINDS
 
 if TYPE_CHECKING:
     from python_core.server.client import BookLoreClient
@@ -94,6 +93,7 @@ class BookLoreSync:
         self.close()
 
     def close(self) -> None:
+        self.reading.close()
         self.db.close()
 
     def settings(self) -> dict[str, Any]:
@@ -325,6 +325,7 @@ class BookLoreSync:
 
     @use_case
     def clear_pending(self, kinds: list[str]) -> dict[str, Any]:
+        from python_core.sync.report import KINDS
         unknown = [kind for kind in kinds if kind not in KINDS]
         if unknown:
             raise SettingsError(f"Unknown queue(s): {', '.join(unknown)}; use {', '.join(KINDS)}")

@@ -80,6 +80,7 @@ def test_open_session_is_saved_at_most_once_a_minute(core, book):
     conn = core.db.connection()
 
     def stored():
+        core.reading.wait_for_saves()  # page-turn saves are written on their own thread
         return json.loads(conn.execute("SELECT data FROM open_session").fetchone()[0])
     turn(core, T0 + 20, 11)
     assert stored()["pages_read"] == 0
@@ -92,7 +93,8 @@ def test_crash_then_restart_recovers_the_session_at_its_last_saved_activity(tmp_
     open_book(first, book)
     for i in range(1, 6):
         turn(first, T0 + 40 * i, 10 + i)  # saved at T0+80 (>=60 s) and T0+160 (>=60 s later)
-    first.db.close()  # the process dies: no finish_reading
+    first.reading.wait_for_saves()  # the last save has landed...
+    first.db.close()  # ...and then the process dies: no finish_reading
     second = BookLoreSync(tmp_path / "settings")
     result = second.recover_reading()
     assert result["recovered"] and result["saved"]
@@ -114,3 +116,65 @@ def test_tracking_off_records_nothing(core, book):
 def test_finish_without_an_open_session_is_harmless(core):
     result = core.finish_reading({"time": T0})
     assert result["ok"] and not result["saved"]
+
+
+def open_state(core):
+    return core.db.connection().execute("SELECT count(*) FROM open_session").fetchone()[0]
+
+
+def test_close_queues_the_session_and_drops_the_open_state_in_one_commit(core, book):
+    open_book(core, book)
+    for i in range(1, 11):
+        turn(core, T0 + 30 * i, 10 + i)
+    commits = []
+    core.db.connection().set_trace_callback(
+        lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None)
+    assert core.finish_reading({"time": T0 + 300, "page": 20})["saved"]
+    assert len(commits) == 1
+    assert len(pending(core)) == 1 and open_state(core) == 0
+
+
+def test_a_session_that_cannot_be_recorded_keeps_its_open_state_and_writes_nothing(
+        core, book, monkeypatch):
+    from python_core.store import session_queue
+    open_book(core, book)
+    for i in range(1, 11):
+        turn(core, T0 + 30 * i, 10 + i)
+    files_before = core.db.connection().execute("SELECT * FROM book_cache").fetchall()
+
+    def broken(tx, row):
+        tx.execute("UPDATE book_cache SET title = 'half-written'")
+        raise OSError("disk gone")
+    monkeypatch.setattr(session_queue, "insert", broken)
+    result = core.finish_reading({"time": T0 + 300, "page": 20})
+    assert result["ok"] is False
+    assert open_state(core) == 1  # the next start finishes it
+    assert core.db.connection().execute("SELECT * FROM book_cache").fetchall() == files_before
+
+
+def test_a_page_turn_does_not_wait_for_a_sync_holding_the_write_lock(core, book):
+    """The minute's save is handed to its own thread: the turn returns while another
+    connection (a sync committing) holds the lock, and the save lands once it is free."""
+    import sqlite3
+    open_book(core, book)
+    blocker = sqlite3.connect(core.db.path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        turn(core, T0 + 61, 11)  # would sit in SQLite's busy handler if it wrote here
+        saved = core.db.connection().execute("SELECT data FROM open_session").fetchone()[0]
+        assert json.loads(saved)["pages_read"] == 0  # not written yet: the lock is taken
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    core.reading.wait_for_saves()
+    saved = core.db.connection().execute("SELECT data FROM open_session").fetchone()[0]
+    assert json.loads(saved)["pages_read"] == 1
+
+
+def test_a_close_right_after_a_save_leaves_no_open_session_behind(core, book):
+    open_book(core, book)
+    for i in range(1, 11):
+        turn(core, T0 + 61 * i, 10 + i)  # a save handed over on every turn
+    assert core.finish_reading({"time": T0 + 700, "page": 21})["saved"]
+    core.reading.wait_for_saves()
+    assert open_state(core) == 0 and len(pending(core)) == 1

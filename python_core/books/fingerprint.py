@@ -10,7 +10,6 @@ first offset past the end, and a short last sample is hashed as read.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 
 from python_core.errors import FingerprintError
@@ -25,6 +24,7 @@ def partial_md5(path: str | os.PathLike) -> str:
     Raises FingerprintError with a sentence a reader understands when the file is
     missing, is a directory or cannot be read; an empty hash is never returned.
     """
+    import hashlib  # only when a book is fingerprinted: not at every start
     digest = hashlib.md5()
     try:
         with open(path, "rb") as book:

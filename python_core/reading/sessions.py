@@ -9,9 +9,8 @@ book type) is fixed before it is sent instead of being retried silently.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from python_core import field_limits
 from python_core.clock import epoch, iso_utc, utc_now
@@ -36,8 +35,7 @@ def book_type_for(path: str) -> str:
     return _TYPE_BY_EXTENSION.get(extension, "EPUB")
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     keep: bool
     end_time: float
     reason: str = ""
