@@ -11,7 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "tools" / "bench"
-SECTIONS = ("Drain", "Enqueue latency", "Manage Sessions menu", "Page turns while",
+SECTIONS = ("Drain", "Enqueue latency", "Manage Sessions menu", "Page turns and closes while",
             "Fingerprint of", "Cold start", "Match Unmatched Books", "Import a three-year")
 
 
@@ -32,6 +32,11 @@ def test_quick_bench_prints_every_section_with_figures():
         assert title.startswith(expected), title
     for figure in ("ratio core / floor", "requests for", "median", "p99", "labels:",
                    "ratio core / reading floor", "spawn to first menu", "x a bare interpreter", "VmRSS", "by-hash requests for",
-                   "ratio to the 10 s floor", "growth ratio", "bench finished"):
+                   "ratio to the 10 s floor", "growth ratio",
+                   "== Summary", "| # | what | figure | floor | ratio | target | met? |",
+                   "bench finished"):
         assert figure in out, figure
     assert "Traceback" not in done.stderr
+    summary = out[out.index("== Summary"):]
+    rows = [line for line in summary.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert {int(row.split("|")[1]) for row in rows} == {1, 2, 3, 4, 5, 6, 7, 8}

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.bench_setup import T0, Sizes, book_hash, heading, say
+from tools.bench_setup import T0, Sizes, book_hash, figure, heading, say
 from tools.koreader_files import add_book, statistics_db
 
 FLOOR_SECONDS = 10.0
@@ -65,6 +65,9 @@ def run(sizes: Sizes) -> None:
     say(f"peak memory (VmHWM): {first['peak_mib']:.0f} MiB for {first['visits']:,} visits, "
         f"{baseline['peak_mib']:.0f} MiB for {baseline['visits']:,}; "
         f"growth ratio {first['peak_mib'] / baseline['peak_mib']:.2f} for 10x the visits")
+    ratio = first["seconds"] / FLOOR_SECONDS
+    figure(8, f"import of {first['visits']:,} page visits", f"{first['seconds']:.2f} s",
+           f"{FLOOR_SECONDS:.0f} s", ratio, "within the floor", ratio <= 1)
 
 
 def _device(root: Path, books: int, visits: int) -> Path:

@@ -63,6 +63,38 @@ def latency_line(label: str, samples: list[float]) -> str:
             f"max {ms(max(samples))} (n={len(samples)})")
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One line of the summary: a measured figure against its floor and its target."""
+    section: int
+    what: str
+    figure: str
+    floor: str
+    ratio: float | None
+    target: str
+    met: bool | None
+
+
+#: Every figure the sections report in this run, in order; printed at the end.
+FIGURES: list[Figure] = []
+
+
+def figure(section: int, what: str, value: str, floor: str = "", ratio: float | None = None,
+           target: str = "", met: bool | None = None) -> None:
+    FIGURES.append(Figure(section, what, value, floor, ratio, target, met))
+
+
+def print_summary() -> None:
+    """The run's figures as one Markdown table (pasted into docs/PERFORMANCE.md)."""
+    print("\n== Summary: each figure against its floor and its target\n")
+    print("| # | what | figure | floor | ratio | target | met? |")
+    print("|---|---|---|---|---|---|---|")
+    for f in FIGURES:
+        ratio = f"{f.ratio:.2f}x" if f.ratio is not None else ""
+        met = "" if f.met is None else ("yes" if f.met else "**no**")
+        print(f"| {f.section} | {f.what} | {f.figure} | {f.floor} | {ratio} | {f.target} | {met} |")
+
+
 def heading(number: int, title: str) -> None:
     print(f"\n== {number}. {title}", flush=True)
 

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.bench_setup import Sizes, heading, say
+from tools.bench_setup import Sizes, figure, heading, say
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -89,8 +89,14 @@ def run(sizes: Sizes) -> None:
             f"{med(r['imports'] for r in reports) * 1000:.0f} ms, host/plugin/core start "
             f"{med(r['host'] for r in reports) * 1000:.0f} ms, first menu "
             f"{med(r['menu'] for r in reports) * 1000:.1f} ms (median of {len(runs)})")
+        ratio = wall / bare_wall
+        figure(6, f"cold start to the first menu, {label}", f"{wall * 1000:.0f} ms",
+               f"bare interpreter {bare_wall * 1000:.0f} ms", ratio, "<= 4x", ratio <= 4)
     report = again[0][1]
     say(f"menu after start: {report['labels']}; {report['modules']} modules imported")
     say(f"resident memory: VmRSS {med(r['rss'] for _, r in again):.1f} MiB, peak VmHWM "
         f"{med(r['peak'] for _, r in again):.1f} MiB (target < 60 MB); a bare interpreter: "
         f"{med(r['rss'] for _, r in bare):.1f} MiB")
+    rss, bare_rss = med(r["rss"] for _, r in again), med(r["rss"] for _, r in bare)
+    figure(6, "resident memory after start", f"{rss:.1f} MiB",
+           f"bare interpreter {bare_rss:.1f} MiB", rss / bare_rss, "< 60 MB", rss < 60)
