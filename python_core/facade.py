@@ -93,7 +93,8 @@ class BookLoreSync:
         self.close()
 
     def close(self) -> None:
-        self.reading.close()
+        for tracker in self.readers.values():
+            tracker.close()  # each writes the page-turn save it was handed, then stops
         self.db.close()
 
     def settings(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import stat
 import time
 
@@ -44,6 +45,20 @@ def serve(settings):
     yield start
     for process in processes:
         stop(process, signal.SIGKILL)
+
+
+def wait_for_saved_open_session(settings, pages_read: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        conn = sqlite3.connect(settings / "booklore-sync.sqlite")
+        try:
+            rows = conn.execute("SELECT data FROM open_session").fetchall()
+        finally:
+            conn.close()
+        if any(json.loads(data)["pages_read"] >= pages_read for (data,) in rows):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"no open session with {pages_read} pages saved within {timeout} s")
 
 
 def pending(settings) -> list[dict]:
@@ -194,6 +209,9 @@ def test_a_session_goes_on_across_a_kill_9_of_the_sidecar(settings, serve, book)
     client.call("start_reading", {"file_path": book, "time": T0, "page": 1}, record="a")
     for i in range(1, 4):  # saved as open at the start and after 60 s
         client.call("page_turned", {"time": T0 + 30 * i, "page": 1 + i})
+    # The 60 s save is written on the core's own writer thread, a moment after the turn's
+    # answer (page turns never wait for the disk); the kill comes once it has landed.
+    wait_for_saved_open_session(settings, pages_read=2)
     stop(first, signal.SIGKILL)
     lines = [journal_line(f"j{i}", "page_turned", {"time": T0 + 30 * i, "page": 1 + i})
              for i in range(4, 8)]
