@@ -19,8 +19,7 @@ keeps it identical, so the Lua side never has a second list to keep in step by h
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 #: The call adapters take the facade (python_core.facade.BookLoreSync), the reader the call
 #: comes from (None in-process; the sidecar names each KOReader it serves), and the
@@ -28,8 +27,7 @@ from typing import Any
 Adapter = Callable[..., Mapping[str, Any]]
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):  # not a dataclass: `dataclasses` costs every start ~5 ms
     name: str
     run: Adapter
     slow: bool = False
