@@ -101,3 +101,16 @@ def test_a_rating_equal_to_the_uploaded_one_is_not_sent_again(core, server, epub
     assert close_and_sync(core, epub, rating=4)["status"] == "nothing"
     assert close_and_sync(core, epub, rating=2)["synced"]["ratings"] == 1
     assert server.ratings == {server.book_id: 4}
+
+
+def test_a_long_highlight_with_emoji_is_cut_to_the_servers_5000_utf16_units(core, server, epub):
+    """Cut to 5,000 code points it would be 5,071 units and refused with 400 for ever."""
+    long_text = ("word " * 10 + "\U0001F600") * 110
+    assert len(long_text) > 5000
+    highlight = {"datetime": "2026-01-02 11:00:00", "drawer": "lighten", "text": long_text,
+                 "pos0": PASSAGES["gamma"][0], "pos1": PASSAGES["gamma"][1], "pageno": 4}
+    report = close_and_sync(core, epub, highlight)
+    assert report["synced"]["annotations"] == 1, report["summary"]
+    [stored] = server.annotations
+    assert long_text.startswith(stored["text"])
+    assert 4999 <= len(stored["text"].encode("utf-16-le")) // 2 <= 5000

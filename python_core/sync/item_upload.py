@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from python_core import field_limits as limits
 from python_core.annotations.items import digest, identity
 from python_core.errors import BookLoreError, Rejected
 from python_core.store import item_queues
@@ -99,14 +100,14 @@ def _post_annotation(client, row, before) -> tuple[str, int | None, bool]:
 
 def _highlight_payload(row) -> dict:
     payload = {"bookId": int(row["book_id"]), "cfi": row["cfi"],
-               "text": (row["text"] or row["note"] or "…")[:5000],
+               "text": limits.clip(row["text"] or row["note"] or "…", limits.ANNOTATION_TEXT),
                "style": row["style"] or "highlight"}
     if row["color"]:
         payload["color"] = row["color"]
     if row["note"]:
-        payload["note"] = row["note"][:5000]
+        payload["note"] = limits.clip(row["note"], limits.ANNOTATION_TEXT)
     if row["chapter"]:
-        payload["chapterTitle"] = row["chapter"][:500]
+        payload["chapterTitle"] = limits.clip(row["chapter"], limits.CHAPTER_TITLE)
     return payload
 
 
@@ -114,11 +115,11 @@ def _note_payload(row) -> dict:
     payload = {"bookId": int(row["book_id"]), "cfi": row["cfi"],
                "noteContent": row["note"] or row["text"] or "…"}
     if row["text"]:
-        payload["selectedText"] = row["text"][:5000]
+        payload["selectedText"] = limits.clip(row["text"], limits.ANNOTATION_TEXT)
     if row["color"]:
         payload["color"] = row["color"]
     if row["chapter"]:
-        payload["chapterTitle"] = row["chapter"][:500]
+        payload["chapterTitle"] = limits.clip(row["chapter"], limits.CHAPTER_TITLE)
     return payload
 
 
@@ -130,7 +131,8 @@ def _plain_note_payload(row, before) -> dict:
     body = row["text"] or ""
     if row["note"]:
         body = f"{body}\n\n{row['note']}" if body else row["note"]
-    payload = {"bookId": int(row["book_id"]), "title": where[:255] or "Highlight",
+    payload = {"bookId": int(row["book_id"]),
+               "title": limits.clip(where, limits.NOTE_TITLE) or "Highlight",
                "content": body or "(empty)"}
     if before is not None and NOTES_V1 in before["endpoint"] and before["server_id"]:
         payload["id"] = int(before["server_id"])
