@@ -40,6 +40,12 @@ class ResponseLost(NetworkError):
     sent = True
 
 
+class UnreadableAnswer(ResponseLost):
+    """The server said 2xx but its answer cannot be read (not JSON, the wrong shape): the
+    request most likely took effect, yet nothing confirms it. Counted like a lost answer,
+    never as a sign that the endpoint is missing."""
+
+
 class AuthError(BookLoreError):
     """The server refused the credentials (401/403, bad login, login rate limit)."""
 

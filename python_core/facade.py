@@ -42,6 +42,7 @@ from python_core.store import (
     book_cache,
     config_tables,
     item_queues,
+    library_listing,
     notices,
     session_queue,
 )
@@ -54,6 +55,8 @@ log = logging.getLogger("booklore_sync.core")
 CACHE_CLEARED = "Local book cache cleared"
 #: Where KOReader's statistics plugin keeps its database: its settings folder.
 STATISTICS_FILE = "statistics.sqlite3"
+_DECIDES_FEATURES = ("server_url", "username", "password", "booklore_username",
+                     "booklore_password")
 _EXPECTED = (FingerprintError, SettingsError, StoreError)
 
 
@@ -112,8 +115,12 @@ class BookLoreSync:
             config_tables.set_setting(tx, key, value)
             if key in ("server_url", "booklore_username", "booklore_password"):
                 _forget_login(tx, before)
-            if key == "server_url":
+            if key in _DECIDES_FEATURES and before.get(key) != value:
+                # What the server offers *to these accounts*: a 403 to a wrong KOReader
+                # password must not leave "no batch endpoint" behind once it is fixed.
                 config_tables.forget_capabilities(tx)
+            if key in ("server_url", "booklore_username") and before.get(key) != value:
+                library_listing.forget(tx)  # another server or another account's books
         shown = settings_rules.masked({key: value})[key]
         return {"key": key, "value": shown, "message": f"{key} saved"}
 
@@ -278,7 +285,7 @@ class BookLoreSync:
         if not online:
             return {"matched": 0, "summary": OFFLINE_TEXT}
         current = self.settings()
-        result = matching.match_unmatched(self.db, self._client_factory(current))
+        result = matching.match_unmatched(self.db, current, self._client_factory(current))
         if result["matched"]:
             report = run_sync(self.db, current, self._client_factory(current),
                               resolve_books=False)
@@ -296,7 +303,8 @@ class BookLoreSync:
         """Manual matching: up to five BookLore books for a title, with author and score."""
         from python_core.matching import manual as manual_matching
         current = self.settings()
-        return manual_matching.search(self._client_factory(current), query, online)
+        return manual_matching.search(self.db, current, self._client_factory(current), query,
+                                      online)
 
     @use_case
     def confirm_match(self, choice: dict[str, Any], online: bool = True) -> dict[str, Any]:
@@ -347,6 +355,7 @@ class BookLoreSync:
 
     def make_client(self, current: dict[str, Any]) -> BookLoreClient:
         from python_core.server.client import BookLoreClient, Credentials, md5_hex
+        from python_core.server.feature_store import DatabaseFeatureStore
         from python_core.server.token_store import DatabaseTokenStore
         credentials = Credentials(
             server_url=current["server_url"],
@@ -358,7 +367,8 @@ class BookLoreSync:
         tokens = DatabaseTokenStore(self.db, current["server_url"], current["booklore_username"])
         return BookLoreClient(credentials, tokens,
                               timeout=(current["connect_timeout"], current["read_timeout"]),
-                              ca_bundle=current["ca_bundle"] or None)
+                              ca_bundle=current["ca_bundle"] or None,
+                              features=DatabaseFeatureStore(self.db, current["server_url"]))
 
 
 def _adopt_previous_plugin(path):

@@ -181,3 +181,28 @@ def test_every_command_line_in_the_readme_parses(line):
 
 def test_the_readme_shows_command_lines():
     assert len(list(readme_command_lines())) >= 5
+
+
+def test_test_connection_prints_what_the_server_offers_and_exits_by_outcome(capsys, tmp_path):
+    from tools.booklore_server import BookLoreServer
+    with BookLoreServer(flavour="upstream") as server:
+        server.add_user("reader", "secret-pass", koreader=("ko", "kopass"))
+        folder = str(tmp_path / "s")
+        for key, value in (("server_url", server.url), ("username", "ko"), ("password", "kopass"),
+                           ("booklore_username", "reader"), ("booklore_password", "secret-pass")):
+            assert run(capsys, "--settings-dir", folder, "config", "set", key, value)[0] == 0
+        code, out, err = run(capsys, "--settings-dir", folder, "test-connection")
+        assert code == ExitStatus.OK and err == ""
+        assert "Batch upload: not available (either account): uploads one session per " \
+               "request" in out
+        assert "Read-back of stored sessions: available (BookLore account): uploads are " \
+               "exactly once" in out
+        code, out, _err = run(capsys, "--settings-dir", folder, "--json", "test-connection")
+        offers = json.loads(out)["offers"]
+        assert offers["batch_sessions"]["available"] is False
+        assert offers["library_listing"]["account"] == "BookLore account"
+        run(capsys, "--settings-dir", folder, "config", "set", "booklore_password", "wrong")
+        code, out, _err = run(capsys, "--settings-dir", folder, "test-connection")
+        assert code == ExitStatus.NEEDS_YOU and "BookLore account: refused" in out
+    code, out, _err = run(capsys, "--settings-dir", folder, "test-connection")
+    assert code == ExitStatus.TRY_LATER and out.startswith("Cannot reach the server.")

@@ -25,6 +25,7 @@ from python_core.errors import (
     ResponseLost,
     ServerError,
     Unreachable,
+    UnreadableAnswer,
 )
 from python_core.server.client import MAX_BODY_BYTES, BookLoreClient, Credentials, Tokens, md5_hex
 
@@ -224,11 +225,23 @@ def test_post_session_accepts_202_with_or_without_a_body(httpserver, make_client
     (SESSIONS, lambda client: client.post_session(42, "EPUB", ITEM)),
     (BATCH, lambda client: client.post_session_batch(42, "EPUB", [ITEM])),
 ], ids=["single", "batch"])
-def test_session_post_answered_by_a_web_page_is_bad_response(httpserver, make_client, path, call):
+def test_a_2xx_session_answer_that_cannot_be_read_is_unreadable_not_missing(
+        httpserver, make_client, path, call):
+    """The server said yes; the body is no answer of BookLore's. It probably stored the
+    sessions: counted like a lost answer (ResponseLost), never taken as "no endpoint"."""
     httpserver.expect_request(path, method="POST").respond_with_data(
         "<html><title>Wi-Fi login</title></html>", 200, content_type="text/html")
-    error = raised(BadResponse, call, make_client())
-    assert error.status == 200 and "web page" in str(error)
+    error = raised(UnreadableAnswer, call, make_client())
+    assert isinstance(error, ResponseLost)
+    assert error.status == 200 and "web page" in str(error) and "probably stored" in str(error)
+
+
+@pytest.mark.parametrize("body", ['{"totalRequested": 1', "[1, 2]", '"ok"'],
+                         ids=["cut-off", "array", "string"])
+def test_a_2xx_batch_answer_of_the_wrong_shape_is_unreadable(httpserver, make_client, body):
+    httpserver.expect_request(BATCH, method="POST").respond_with_data(
+        body, 200, content_type="application/json")
+    raised(UnreadableAnswer, make_client().post_session_batch, 42, "EPUB", [ITEM])
 
 
 def test_post_session_batch_returns_the_servers_summary(httpserver, make_client):

@@ -47,8 +47,10 @@ def make_core(tmp_path, server, booklore=True):
     return core
 
 
-def fail_next_batch(server, fault):
-    faults = iter([fault])
+def fail_next_batch(server, fault, after=1):
+    """`fault` on the batch request after the first `after` (a new core's first sync
+    starts with the empty-batch probe that decides whether the server has the endpoint)."""
+    faults = iter([None] * after + [fault])
     server.set_fault(lambda method, path: next(faults, None) if path.endswith("/batch")
                      else None)
 
@@ -86,9 +88,10 @@ def test_a_week_offline_reaches_the_server_exactly_once(tmp_path, fork, library)
     core.close()
 
 
-def test_lost_response_gives_one_counted_duplicate_and_loses_nothing(tmp_path, fork, library):
+def test_lost_response_without_a_booklore_account_gives_one_counted_duplicate(tmp_path, fork,
+                                                                             library):
     server, _ = fork
-    core = make_core(tmp_path, server)
+    core = make_core(tmp_path, server, booklore=False)
     read_offline(core, library[:1], days=3)
     fail_next_batch(server, Fault.LOST_RESPONSE)
     first = core.sync_pending()
@@ -98,8 +101,28 @@ def test_lost_response_gives_one_counted_duplicate_and_loses_nothing(tmp_path, f
     assert second["synced"]["sessions"] == 3
     assert len(server.sessions) == 6  # the only way a duplicate appears, and it was reported
     history = core.db.connection().execute(
-        "SELECT unconfirmed_sends FROM historical_sessions").fetchall()
-    assert [r[0] for r in history] == [1, 1, 1]
+        "SELECT unconfirmed_sends, found_on_server FROM historical_sessions").fetchall()
+    assert [tuple(r) for r in history] == [(1, 0)] * 3
+    core.close()
+
+
+def test_lost_response_with_a_booklore_account_is_read_back_and_never_doubled(tmp_path, fork,
+                                                                              library):
+    server, _ = fork
+    core = make_core(tmp_path, server)
+    read_offline(core, library[:1], days=3)
+    fail_next_batch(server, Fault.LOST_RESPONSE)
+    first = core.sync_pending()
+    assert first["failed"]["sessions"] == 3 and first["unconfirmed"] == 3
+    assert len(server.sessions) == 3
+    second = core.sync_pending()
+    assert second["synced"]["sessions"] == 3 and second["found_on_server"] == 3
+    assert len(server.sessions) == 3  # found there, moved to the history, not sent again
+    sent = [path for _m, path, _s in server.request_log if path.startswith("/api/v1/reading")]
+    assert sent.count("/api/v1/reading-sessions/batch") == 2  # the probe, the lost batch
+    history = core.db.connection().execute(
+        "SELECT unconfirmed_sends, found_on_server FROM historical_sessions").fetchall()
+    assert [tuple(r) for r in history] == [(1, 1)] * 3
     core.close()
 
 

@@ -151,7 +151,10 @@ def test_unreachable_server_is_offline_with_the_reason(core, server):
 
 
 def test_a_server_error_is_a_failed_search_worth_retrying(core, server):
-    server.set_fault(lambda method, path: Fault.ERROR_500 if path.endswith("/search") else None)
+    # One bad moment: the search fails, the probe that follows finds the endpoint there.
+    faults = iter([Fault.ERROR_500])
+    server.set_fault(lambda method, path: next(faults, None) if path.endswith("/search")
+                     else None)
     result = core.search_matches("Frankenstein")
     assert result["status"] == "failed" and result["retry"]
     assert result["message"].startswith("The search failed: ")
@@ -159,16 +162,32 @@ def test_a_server_error_is_a_failed_search_worth_retrying(core, server):
     assert core.search_matches("Frankenstein")["status"] == "found"
 
 
-def test_an_upstream_server_without_search_is_a_failed_search(tmp_path, library):
+def test_an_upstream_server_without_search_ranks_its_listing_here(tmp_path, library):
+    """No search endpoint: the library listing is fetched once and ranked on the device,
+    with the same five results (title, author, score) and no further request while the
+    copy is fresh."""
     upstream, _ = start_server(library, known=0, flavour="upstream")
     try:
+        for title, authors in FRANKENSTEINS:
+            upstream.add_book(title, authors)
         configure(tmp_path / "up", upstream.url)
         core = BookLoreSync(tmp_path / "up")
-        result = core.search_matches("Frankenstein")
+        first = core.search_matches("Frankenstein")
+        listing_requests = [p for _m, p, _s in upstream.request_log if p == "/api/v1/books"]
+        again = core.search_matches("frankenstein unbound")
         core.close()
+        log = [p for _m, p, _s in upstream.request_log]
     finally:
         upstream.stop()
-    assert result["status"] == "failed" and result["message"].startswith("The search failed")
+    assert first["status"] == "found" and len(first["results"]) == 5
+    assert first["results"][0] == {"book_id": first["results"][0]["book_id"],
+                                   "title": "Frankenstein", "score_percent": 100,
+                                   "author": "Mary Shelley"}
+    assert all(0 < r["score_percent"] < 100 for r in first["results"][1:])
+    assert again["results"][0]["title"] == "Frankenstein Unbound"
+    assert again["results"][0]["score_percent"] == 100
+    assert listing_requests == ["/api/v1/books"] and log.count("/api/v1/books") == 1
+    assert log.count("/api/v1/books/search") == 3  # the search, then the probe's two 500s
 
 
 def test_a_refused_login_is_an_auth_failure_with_where_to_fix_it(tmp_path, server):

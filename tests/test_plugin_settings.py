@@ -84,9 +84,16 @@ def test_test_connection_all_good(tmp_path, server):
     assert checks == [
         "Server: reachable (v2.1.0-koreader-plugin)",
         "KOReader account: OK",
-        "Find books by fingerprint: available",
-        "Batch upload: available",
         "BookLore account: OK",
+        "Batch upload: available (either account): up to 100 sessions per request",
+        "Find books by fingerprint: available (KOReader account): books are matched by "
+        "their file's fingerprint",
+        "Search by ISBN and title: available (BookLore account): matching searches the server",
+        "Library listing: available, 4 books (BookLore account): books found by ISBN or file "
+        "name when needed",
+        "Read-back of stored sessions: available (BookLore account): uploads are exactly "
+        "once: a session whose answer was lost is looked up on the server before it is sent "
+        "again",
     ]
     assert core.startswith("Core: BookLore Sync 0.1.0, ") and core.endswith(
         "inside KOReader's process")
@@ -120,8 +127,21 @@ def test_test_connection_reports_a_server_without_the_batch_endpoint(tmp_path, l
             text = [w for w in host.screen() if w["type"] == "InfoMessage"][-1]["text"]
     finally:
         upstream.stop()
-    assert "Batch upload: not available (uploads one by one)" in text
-    assert "Find books by fingerprint: not available on this server" in text
+    assert "Batch upload: not available (either account): uploads one session per request" \
+        in text
+    assert "Find books by fingerprint: not available (KOReader account): books are matched " \
+        "by ISBN or file name from the library listing" in text
+    assert "Library listing: available, 4 books (BookLore account)" in text
+
+
+def test_test_connection_without_a_booklore_account_says_it_would_make_uploads_exactly_once(
+        tmp_path, server):
+    configure(tmp_path / "settings", server.url, booklore=False)
+    with HeadlessHost(tmp_path / "settings", online=True) as host:
+        text = run_test_connection(host)
+    assert "BookLore account: not set" in text
+    assert "Read-back of stored sessions: needs the BookLore account (not set): set the " \
+        "BookLore account to make uploads exactly once" in text
 
 
 def test_dispatcher_toggles_answer_with_a_notification_as_koreaders_own(tmp_path):

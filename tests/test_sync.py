@@ -14,6 +14,7 @@ import pytest
 from werkzeug import Response
 
 from python_core.facade import BookLoreSync
+from python_core.store import config_tables
 from tests.support import rst_now
 
 T0 = 1_767_225_600
@@ -27,10 +28,22 @@ def book_hash(n: int) -> str:
 
 @pytest.fixture(autouse=True)
 def on_httpserver(core, httpserver):
-    """`core` (conftest) configured for pytest-httpserver with the KOReader account."""
+    """`core` (conftest) configured for pytest-httpserver with the KOReader account, and
+    known to have the batch endpoint (as after a Test Connection), so that each test
+    states only the answers it is about; `fresh_server` forgets that."""
     for key, value in {"server_url": httpserver.url_for("/"), "username": "kouser",
                        "password": "kopass", "read_timeout": 2.0}.items():
         assert core.set_setting(key, value)["ok"]
+    remember_batch(core, True)
+
+
+def remember_batch(core, supported):
+    with core.db.atomic() as tx:
+        config_tables.set_batch_capability(tx, core.settings()["server_url"], supported, "x")
+
+
+def batch_known(core):
+    return config_tables.batch_capability(core.db.connection(), core.settings()["server_url"])
 
 
 def queue_sessions(core, count, book=1, book_id=None, start=T0):
@@ -139,38 +152,70 @@ def test_400_batch_falls_back_to_singles_and_only_the_bad_item_stays(core, https
     dict(status=403, response_json={"timestamp": "x", "status": 403, "error": "Forbidden",
                                     "path": BATCH}),
     dict(status=404, response_json={"status": 404, "message": "Resource not found: batch"}),
-    dict(status=200, response_data="<!doctype html><html></html>", content_type="text/html"),
-])
-def test_batch_endpoint_missing_falls_back_to_singles_and_is_remembered(core, httpserver, answer):
+    dict(status=405, response_json={"status": 405, "message": "Method not allowed"}),
+    dict(status=500, response_json={"status": 500, "message": "An unexpected error occurred."}),
+], ids=["403-to-koreader-headers", "404-no-resource", "405", "500-unmapped-post"])
+def test_a_server_without_the_batch_endpoint_gets_singles_and_is_remembered(core, httpserver,
+                                                                            answer):
+    """Decided once, by an empty batch (nothing can be stored by it), then remembered."""
+    remember_batch(core, None)
     queue_sessions(core, 3, book_id=7)
-    status = answer.pop("status")
-    batch = httpserver.expect_request(BATCH, method="POST")
-    if "response_json" in answer:
-        batch.respond_with_json(answer["response_json"], status=status)
-    else:
-        batch.respond_with_data(answer["response_data"], status=status,
-                                content_type=answer["content_type"])
+    probes = []
+    httpserver.expect_request(BATCH, method="POST").respond_with_handler(
+        lambda request: probes.append(request.get_json()) or Response(
+            json.dumps(answer["response_json"]), answer["status"],
+            content_type="application/json"))
     httpserver.expect_request(SINGLE, method="POST").respond_with_data("", status=202)
     assert core.sync_pending()["synced"]["sessions"] == 3
+    empty = {"bookId": 0, "bookType": "EPUB", "sessions": []}
+    assert probes == [empty] * (2 if answer["status"] == 500 else 1)  # a 500 is confirmed
+    assert batch_known(core) is False
     queue_sessions(core, 2, book_id=7, start=T0 + 10 * 86400)
     httpserver.clear_log()
     assert core.sync_pending()["synced"]["sessions"] == 2
     assert [r.path for r, _ in httpserver.log] == [SINGLE, SINGLE]
 
 
+def test_a_fresh_server_that_validates_the_empty_batch_is_known_to_batch(core, httpserver):
+    remember_batch(core, None)
+    queue_sessions(core, 3, book_id=7)
+    sent = []
+
+    def batch(request):
+        if not request.get_json()["sessions"]:
+            return Response('{"status":400,"message":"Validation error","details":'
+                            '["sessions: Sessions list cannot be empty"]}', 400,
+                            content_type="application/json")
+        return batch_recorder(sent)(request)
+    httpserver.expect_request(BATCH, method="POST").respond_with_handler(batch)
+    assert core.sync_pending()["synced"]["sessions"] == 3
+    assert [len(b["sessions"]) for b in sent] == [3] and batch_known(core) is True
+
+
+def test_a_2xx_batch_answer_that_cannot_be_read_is_unconfirmed_never_sent_singly(core,
+                                                                              httpserver):
+    """The server said yes: it probably stored the batch. Sending it again singly (as for
+    a missing endpoint) would make a second copy of every session."""
+    queue_sessions(core, 3, book_id=7)
+    httpserver.expect_request(BATCH, method="POST").respond_with_data(
+        "<!doctype html><html></html>", status=200, content_type="text/html")
+    report = core.sync_pending()
+    assert [r.path for r, _ in httpserver.log] == [BATCH]
+    assert report["failed"]["sessions"] == 3 and report["unconfirmed"] == 3
+    assert batch_known(core) is True
+    unconfirmed = core.db.connection().execute("SELECT unconfirmed_sends FROM pending_sessions")
+    assert [r[0] for r in unconfirmed] == [1, 1, 1]
+
+
 def test_batch_404_for_an_unknown_book_is_not_mistaken_for_a_missing_endpoint(core, httpserver):
     queue_sessions(core, 3, book_id=7)
     missing = {"status": 404, "message": "Book not found with ID: 7"}
     httpserver.expect_request(BATCH, method="POST").respond_with_json(missing, status=404)
-    httpserver.expect_request(SINGLE, method="POST").respond_with_json(missing, status=404)
     report = core.sync_pending()
     assert report["failed"]["sessions"] == 3
     assert retry_counts(core) == [1, 1, 1]
-    assert [r.path for r, _ in httpserver.log] == [BATCH, SINGLE]
-    queue_sessions(core, 1, book_id=8, start=T0 + 50 * 86400)
-    httpserver.clear_log()
-    core.sync_pending()
-    assert httpserver.log[0][0].path == BATCH  # still believed to have batch
+    assert [r.path for r, _ in httpserver.log] == [BATCH]
+    assert batch_known(core) is True
 
 
 SERVER_ERROR = {"status": 500, "message": "An unexpected error occurred."}
@@ -179,7 +224,6 @@ SERVER_ERROR = {"status": 500, "message": "An unexpected error occurred."}
 def test_500_counts_one_attempt_and_keeps_the_error(core, httpserver):
     queue_sessions(core, 2, book_id=7)
     httpserver.expect_request(BATCH, method="POST").respond_with_json(SERVER_ERROR, status=500)
-    httpserver.expect_request(SINGLE, method="POST").respond_with_json(SERVER_ERROR, status=500)
     report = core.sync_pending()
     assert report["failed"]["sessions"] == 2 and not report["ok"]
     assert retry_counts(core) == [1, 1]
@@ -187,27 +231,25 @@ def test_500_counts_one_attempt_and_keeps_the_error(core, httpserver):
     assert retry_counts(core) == [2, 2]
     error = core.db.connection().execute("SELECT last_error FROM pending_sessions").fetchone()[0]
     assert "An unexpected error occurred." in error
+    assert [r.path for r, _ in httpserver.log] == [BATCH, BATCH]  # never probed singly
 
 
-def test_500_from_a_server_known_to_batch_is_not_probed_with_singles(core, httpserver):
-    queue_sessions(core, 1, book_id=7)
-    httpserver.expect_oneshot_request(BATCH, method="POST").respond_with_json({})
-    core.sync_pending()
-    queue_sessions(core, 2, book_id=7, start=T0 + 30 * 86400)
-    httpserver.expect_request(BATCH, method="POST").respond_with_json(SERVER_ERROR, status=500)
-    httpserver.clear_log()
-    assert core.sync_pending()["failed"]["sessions"] == 2
-    assert [r.path for r, _ in httpserver.log] == [BATCH]
-
-
-def test_upstream_style_500_on_batch_sends_singly_without_forgetting_the_batch(core, httpserver):
+def test_a_batch_500_from_a_server_whose_empty_batch_is_validated_is_that_batchs_failure(
+        core, httpserver):
+    """The fork failing one batch is not upstream lacking the endpoint: the empty-batch
+    probe tells them apart, so the capability survives a bad moment of the server."""
+    remember_batch(core, None)
     queue_sessions(core, 3, book_id=7)
-    httpserver.expect_request(BATCH, method="POST").respond_with_json(SERVER_ERROR, status=500)
-    httpserver.expect_request(SINGLE, method="POST").respond_with_data("", status=202)
-    assert core.sync_pending()["synced"]["sessions"] == 3
-    assert [r.path for r, _ in httpserver.log] == [BATCH, SINGLE, SINGLE, SINGLE]
-    capability = core.db.connection().execute("SELECT count(*) FROM server_capabilities")
-    assert capability.fetchone()[0] == 0
+
+    def batch(request):
+        if not request.get_json()["sessions"]:
+            return Response('{"status":400,"message":"Validation error"}', 400,
+                            content_type="application/json")
+        return Response(json.dumps(SERVER_ERROR), 500, content_type="application/json")
+    httpserver.expect_request(BATCH, method="POST").respond_with_handler(batch)
+    report = core.sync_pending()
+    assert report["failed"]["sessions"] == 3 and batch_known(core) is True
+    assert [r.path for r, _ in httpserver.log] == [BATCH, BATCH]
 
 
 def test_lost_response_after_the_server_stored_the_batch_keeps_the_sessions(core, httpserver):
@@ -361,6 +403,7 @@ def test_two_concurrent_syncs_never_upload_twice(core, httpserver, release):
 def test_phases_run_ratings_then_annotations_then_sessions(core, httpserver):
     core.set_setting("booklore_username", "reader")
     core.set_setting("booklore_password", "secret")
+    remember_batch(core, True)  # a change of account forgets what the server offers
     queue_sessions(core, 1, book_id=7)
     with core.db.atomic() as tx:
         tx.execute("INSERT INTO pending_ratings (book_hash, book_id, rating, created_at, "

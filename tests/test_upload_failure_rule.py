@@ -41,8 +41,8 @@ def core_with_three(tmp_path, httpserver, request):
         _queue(core, kind, n)
     if kind == "sessions":  # known to batch, so a failed batch is not probed singly
         core.db.connection().execute(
-            "INSERT INTO server_capabilities VALUES (?, 1, 'x')", (httpserver.url_for("/")
-                                                                   .rstrip("/"),))
+            "INSERT INTO server_capabilities (server_url, batch_sessions, checked_at) "
+            "VALUES (?, 1, 'x')", (httpserver.url_for("/").rstrip("/"),))
     httpserver.expect_request(LOGIN, method="POST").respond_with_json(
         {"accessToken": "acc", "refreshToken": "ref"})
     yield kind, core

@@ -75,6 +75,13 @@ def sync(core: BookLoreSync, args: argparse.Namespace) -> dict:
     return core.sync_pending(online=True)
 
 
+def test_connection(core: BookLoreSync, args: argparse.Namespace) -> dict:
+    """The report is the result, whatever it found: printed on stdout like a sync's summary
+    (exit status 3 when the server cannot be reached, 4 when an account is refused)."""
+    result = core.test_connection()
+    return {**result, "summary": result.get("text") or result.get("message") or ""}
+
+
 def clear_pending(core: BookLoreSync, args: argparse.Namespace) -> dict:
     return core.clear_pending(list(dict.fromkeys(args.kinds)))
 
@@ -162,6 +169,8 @@ COMMANDS = (
     Command("status", "book cache and pending uploads (View Details)", status,
             lambda args, r: r["text"]),
     Command("sync", "upload everything pending now", sync, lambda args, r: r["summary"]),
+    Command("test-connection", "check the server, both accounts and what the server offers",
+            test_connection, lambda args, r: r["summary"]),
     Command("clear-pending", "discard queued items of some kinds", clear_pending,
             lambda args, r: "\n".join(f"Cleared {n} pending {kind}"
                                       for kind, n in r["cleared"].items()), _kinds),

@@ -1,6 +1,9 @@
-"""Match Unmatched Books, automatic part: ask the server about every unmatched book's
-fingerprint over one keep-alive connection, store each BookLore ID found (for every cached
-file with that fingerprint and every queued item), then upload what became uploadable.
+"""Match Unmatched Books, automatic part: ask the server about every unmatched book over
+one keep-alive connection, by the one chain every match takes (`books/resolver.py`: the
+fingerprint, then the exact ISBN, and on servers without those the library listing's ISBN
+or file name and size, fetched at most once), store each BookLore ID found (for every
+cached file with that fingerprint and every queued item), then upload what became
+uploadable.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from python_core.books.matches import remember_match
+from python_core.books.resolver import BookResolver
 from python_core.errors import AuthError, BookLoreError, Unreachable
 from python_core.store import Database, book_cache
 from python_core.sync.run import OFFLINE_TEXT
@@ -16,32 +20,33 @@ from python_core.sync.run import OFFLINE_TEXT
 ASK_MANUAL = "No new matches found ({n} still unmatched).\n\nDo you want to manually match the books?"
 
 
-def match_unmatched(db: Database, make_client: Callable[[], Any]) -> dict[str, Any]:
+def match_unmatched(db: Database, settings: dict[str, Any],
+                    make_client: Callable[[], Any]) -> dict[str, Any]:
     books = book_cache.unmatched_books(db.connection())
     if not books:
         return {"matched": 0, "remaining": 0, "ask_manual": False,
                 "summary": "All books are matched"}
     with make_client() as client:
-        matched, problem = _ask_each(db, client, [b["book_hash"] for b in books])
+        matched, problem = _ask_each(db, BookResolver(db, client, settings), books)
     remaining = len(books) - matched
     return {"matched": matched, "remaining": remaining,
             "ask_manual": matched == 0 and remaining > 0 and problem is None,
             "summary": _summary(matched, remaining, problem)}
 
 
-def _ask_each(db: Database, client, hashes: list[str]) -> tuple[int, str | None]:
+def _ask_each(db: Database, resolver: BookResolver, books: list) -> tuple[int, str | None]:
     matched = 0
-    for book_hash in hashes:
+    for book in books:
         try:
-            book = client.book_by_hash(book_hash)
+            found = resolver.find(dict(book))
         except Unreachable:
             return matched, OFFLINE_TEXT
         except AuthError as exc:
             return matched, f"Book lookup refused: {exc}"
         except BookLoreError:
             continue  # this book stays unmatched; the next may work
-        if book is not None:
-            remember_match(db, book_hash, int(book["id"]), "hash")
+        if found is not None:
+            remember_match(db, book["book_hash"], found.book_id, found.source)
             matched += 1
     return matched, None
 

@@ -4,8 +4,9 @@ could not match, one at a time.
 The walk holds no state here. Each unmatched book has a `position` (the id of its oldest
 cache row, which never changes), and the plugin asks for the next book after the one it
 just showed, so skipped books stay unmatched and a book matched meanwhile (by a sync) is
-left out. A book is searched by its title, or by its file name when it has none; up to
-five results are offered with their author and score. A confirmed choice is stored like
+left out. A book is searched by its title, or by its file name when it has none (on the
+server, or in the library listing where the server has no search); up to five results
+are offered with their author and score. A confirmed choice is stored like
 an automatic match (cache rows and queued items of that fingerprint, in place) and that
 book's queued items are uploaded at once.
 """
@@ -17,13 +18,23 @@ from collections.abc import Callable
 from typing import Any
 
 from python_core.books.fingerprint import is_fingerprint
+from python_core.books.library import LibraryListing
+from python_core.books.library_ranking import Ranked, rank
 from python_core.books.matches import remember_match
-from python_core.errors import AuthError, BookLoreError, Unreachable
+from python_core.errors import (
+    AuthError,
+    BadResponse,
+    BookLoreError,
+    NotFound,
+    ServerError,
+    Unreachable,
+)
 from python_core.store import Database, book_cache
 from python_core.sync.report import SyncStatus
 from python_core.sync.run import OFFLINE_TEXT, run_sync
 
 RESULT_LIMIT = 5
+SEARCH = "search"  # the client's name for the endpoint (server/features.py)
 NO_RESULTS = "No books found on BookLore for “{query}”."
 AUTH_FAILED = ("BookLore refused the account: {error}\n"
                "Check the BookLore account under Settings → Server and accounts.")
@@ -47,12 +58,15 @@ def next_book(db: Database, after: int | None) -> dict[str, Any]:
         "query": title or os.path.splitext(file_name)[0]}}
 
 
-def search(make_client: Callable[[], Any], query: str, online: bool = True) -> dict[str, Any]:
+def search(db: Database, settings: dict[str, Any], make_client: Callable[[], Any], query: str,
+           online: bool = True) -> dict[str, Any]:
     """BookLore's best candidates for `query`, or why there are none.
 
     `status` is "found", "none", "offline", "auth" or "failed"; `retry` says whether
-    asking again may help. The search answer has no authors, so each shown result's
-    author is read from its book (a cheap by-id lookup on the same connection).
+    asking again may help. A server with search is asked (its answer has no authors, so
+    each shown result's author is read from its book, a cheap by-id lookup on the same
+    connection); on a server without it (upstream), the library listing is ranked here
+    (`books/library_ranking.py`), with no request at all while the cached copy is fresh.
     """
     query = (query or "").strip()
     if not query:
@@ -61,15 +75,17 @@ def search(make_client: Callable[[], Any], query: str, online: bool = True) -> d
         return _problem("offline", OFFLINE_TEXT)
     with make_client() as client:
         try:
-            hits = client.search_books(title=query)
+            results = _server_search(client, query)
+            if results is None:
+                listing = LibraryListing(db, client, settings["server_url"])
+                results = [_ranked(ranked) for ranked in
+                           rank(listing.index_refreshed_if_stale().books, query, RESULT_LIMIT)]
         except Unreachable as exc:
             return _problem("offline", f"{OFFLINE_TEXT}: {exc}")
         except AuthError as exc:
             return _problem("auth", AUTH_FAILED.format(error=exc))
         except BookLoreError as exc:
             return _problem("failed", SEARCH_FAILED.format(error=exc))
-        results = [_result(hit) for hit in _best(hits)]
-        _add_authors(client, results)
     if not results:
         return _problem("none", NO_RESULTS.format(query=query), retry=False)
     return {"status": "found", "query": query, "results": results, "retry": False,
@@ -95,6 +111,23 @@ def confirm(db: Database, settings: dict[str, Any], make_client: Callable[[], An
     return {**result, "synced": report.synced, "message": f"{stored}\n{report.summary()}"}
 
 
+def _server_search(client, query: str) -> list[dict[str, Any]] | None:
+    """The server's results, or None where the server has no search (then the listing is
+    ranked). Asked first, so a fork pays no probe; only when the search fails as a
+    missing endpoint would is the server probed (once, then remembered)."""
+    if client.knows(SEARCH) is False:
+        return None
+    try:
+        hits = client.search_books(title=query)
+    except (ServerError, BadResponse, NotFound):
+        if client.has(SEARCH) is not False:
+            raise  # the endpoint is there; this search failed
+        return None
+    results = [_result(hit) for hit in _best(hits)]
+    _add_authors(client, results)
+    return results
+
+
 def _best(hits: list[dict]) -> list[dict]:
     usable = [hit for hit in hits if type(hit.get("id")) is int]
     usable.sort(key=lambda hit: -_score(hit))
@@ -109,6 +142,14 @@ def _score(hit: dict) -> float:
 def _result(hit: dict) -> dict[str, Any]:
     return {"book_id": hit["id"], "title": str(hit.get("title") or f"Book {hit['id']}"),
             "score_percent": round(min(max(_score(hit), 0.0), 1.0) * 100), "author": None}
+
+
+def _ranked(ranked: Ranked) -> dict[str, Any]:
+    book = ranked.book
+    title = book.title or (book.files[0][0] if book.files else f"Book {book.book_id}")
+    return {"book_id": book.book_id, "title": title,
+            "score_percent": round(ranked.score * 100),
+            "author": ", ".join(book.authors) or None}
 
 
 def _add_authors(client, results: list[dict[str, Any]]) -> None:

@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from python_core import clock
-from python_core.errors import AuthError, BadResponse
+from python_core.errors import (
+    AuthError,
+    BadResponse,
+    BookLoreError,
+    Unreachable,
+    UnreadableAnswer,
+)
+from python_core.server import features as feature_rules
 from python_core.server import http_errors
 from python_core.server.credentials import (
     Credentials,
@@ -22,8 +29,10 @@ from python_core.server.credentials import (
     md5_hex,
 )
 from python_core.server.endpoints import ENDPOINTS, path_of
+from python_core.server.features import FeatureStore, MemoryFeatureStore
 from python_core.server.http_errors import Reply
 from python_core.server.jwt_auth import JwtAuth
+from python_core.server.library_listing import MAX_LISTING_BYTES, LibraryBook, parse_listing
 from python_core.server.stored_sessions import MAX_PAGES, parse_page
 from python_core.server.transport import MAX_BODY_BYTES, Transport
 
@@ -34,16 +43,22 @@ class BookLoreClient:
     """Typed calls to one BookLore server; raises only `python_core.errors` exceptions."""
 
     def __init__(self, credentials: Credentials, token_store: TokenStore | None = None,
-                 timeout: tuple[float, float] = (5.0, 30.0), ca_bundle: str | None = None):
+                 timeout: tuple[float, float] = (5.0, 30.0), ca_bundle: str | None = None,
+                 features: FeatureStore | None = None):
         self._credentials = credentials
+        self._features = features if features is not None else MemoryFeatureStore()
         self._transport = Transport(credentials.server_url, timeout, ca_bundle)
         self._send = self._transport.send
         store = token_store if token_store is not None else MemoryTokenStore()
         self._auth = JwtAuth(credentials, store, self._send)
-        self._sessions_by_jwt = False
 
     def close(self) -> None:
         self._transport.close()
+
+    @property
+    def requests_sent(self) -> int:
+        """Requests this client sent (logins, probes and read-backs included)."""
+        return self._transport.sent
 
     def __enter__(self) -> BookLoreClient:
         return self
@@ -69,6 +84,7 @@ class BookLoreClient:
         so only a JSON object with an integer `id` counts as a match (§5.10).
         """
         reply = self._koreader("by_hash", hash=book_hash)
+        self._learn(feature_rules.BY_HASH, feature_rules.by_hash_verdict(reply))
         if reply.status == 404:
             return None
         self._raise_for_status(reply)
@@ -78,24 +94,97 @@ class BookLoreClient:
         has_id = isinstance(book, dict) and type(book.get("id")) is int
         return book if has_id else None
 
-    def probe(self, name: str, payload: object = None, **fields: object) -> tuple[int, bool]:
-        """(status, body is JSON) of a KOReader-authenticated request, for Test Connection
-        to tell a missing endpoint (HTML page, 404/405) from a present one."""
-        reply = self._koreader(name, payload, **fields)
-        return reply.status, http_errors.is_json(reply.content_type)
-
     def post_session(self, book_id: int, book_type: str, item: dict) -> None:
-        """Record one reading session; any 2xx is success (202, empty or JSON body)."""
+        """Record one reading session; any 2xx is success (202, empty or JSON body). A 2xx
+        that is neither (a web page) is `UnreadableAnswer`: it may well have been stored."""
         reply = self._session_post("session", {**item, "bookId": book_id, "bookType": book_type})
         self._raise_for_status(reply)
-        http_errors.expect_api_body(reply)
+        try:
+            http_errors.expect_api_body(reply)
+        except BadResponse as exc:
+            raise _unreadable(exc) from None
 
     def post_session_batch(self, book_id: int, book_type: str, items: list[dict]) -> dict:
-        """Record sessions of one book all-or-nothing; the server's summary, or {} if empty."""
+        """Record sessions of one book all-or-nothing; the server's summary, or {} if empty.
+
+        A 2xx whose body cannot be read (not JSON, not an object) is `UnreadableAnswer`:
+        the server most likely stored the batch, so it is counted like a lost answer and
+        is never taken for a missing endpoint (which would send it again, singly)."""
         payload = {"bookId": book_id, "bookType": book_type, "sessions": list(items)}
         reply = self._session_post("batch", payload)
         self._raise_for_status(reply)
-        return http_errors.decode_json(reply, dict) if reply.body.strip() else {}
+        if not reply.body.strip():
+            return {}
+        try:
+            return http_errors.decode_json(reply, dict)
+        except BadResponse as exc:
+            raise _unreadable(exc) from None
+
+    # -- what the server offers -----------------------------------------------------------
+
+    def has(self, feature: str) -> bool | None:
+        """Whether the server has an optional endpoint (`features.PROBED`): remembered,
+        or found out now with one harmless probe, whose answer is kept only when it is
+        decisive. None when it cannot be told (or the account it needs is not set).
+        Raises `Unreachable` (nothing could be sent) and `AuthError` (an account refused)."""
+        known = self._features.load(feature)
+        if known is not None:
+            return known
+        try:
+            verdict = self._probe(feature)
+        except (Unreachable, AuthError):
+            raise
+        except BookLoreError:  # a lost answer, an unreadable one: ask again another time
+            return None
+        self._learn(feature, verdict)
+        return verdict
+
+    def knows(self, feature: str) -> bool | None:
+        """What is remembered about `feature`, without asking the server."""
+        return self._features.load(feature)
+
+    def forget_features(self) -> None:
+        """Decide every feature afresh (Test Connection)."""
+        for feature in feature_rules.FEATURES:
+            self._features.save(feature, None)
+
+    def _probe(self, feature: str) -> bool | None:
+        """One probe's verdict. Upstream's 500 for an unmapped path comes every time; a
+        server that has the endpoint fails with 500 only in a bad moment, so "missing"
+        from a 500 counts only when a second probe says the same."""
+        verdict, status = self._probe_once(feature)
+        if verdict is False and status == 500:
+            verdict, status = self._probe_once(feature)
+        return verdict
+
+    def _probe_once(self, feature: str) -> tuple[bool | None, int | None]:
+        accounts = self._credentials
+        if feature == feature_rules.BATCH:
+            if not (accounts.koreader_user or accounts.booklore_user):
+                return None, None
+            answers = self._session_post_answers("batch", feature_rules.EMPTY_BATCH)
+            return feature_rules.batch_verdict(answers), answers[-1][1].status
+        if feature == feature_rules.BY_HASH:
+            if not accounts.koreader_user:
+                return None, None
+            reply = self._koreader("by_hash", hash=feature_rules.PROBE_HASH)
+            return feature_rules.by_hash_verdict(reply), reply.status
+        if not accounts.booklore_user:
+            return None, None
+        if feature == feature_rules.SEARCH:
+            reply = self._jwt("search")
+            return feature_rules.search_verdict(reply), reply.status
+        if feature == feature_rules.READ_BACK:
+            reply = self._jwt("book_sessions", id=feature_rules.NO_BOOK,
+                              params={"page": 0, "size": 1})
+            return feature_rules.read_back_verdict(reply), reply.status
+        if feature == feature_rules.KOREADER_SESSIONS:
+            return None, None  # learnt from session POSTs, never probed
+        raise ValueError(f"unknown server feature {feature!r}")
+
+    def _learn(self, feature: str, verdict: bool | None) -> None:
+        if verdict is not None and self._features.load(feature) != verdict:
+            self._features.save(feature, verdict)
 
     # -- JWT endpoints --------------------------------------------------------------------
 
@@ -110,6 +199,15 @@ class BookLoreClient:
             raise ValueError("search_books needs a title or an isbn")
         reply = self._jwt("search", params=params)
         return [book for book in self._json(reply, list) if isinstance(book, dict)]
+
+    def library_books(self) -> list[LibraryBook]:
+        """Every book the BookLore account can see (§2.18), read into what matching needs:
+        one request for the whole library, however large (up to `MAX_LISTING_BYTES`)."""
+        reply = self._jwt("books", max_body=MAX_LISTING_BYTES)
+        self._raise_for_status(reply)
+        if not http_errors.is_json(reply.content_type):
+            http_errors.decode_json(reply, list)  # raises the web-page explanation
+        return parse_listing(reply.body, reply.status)
 
     def get_book(self, book_id: int) -> dict:
         """The Book DTO (§2.9); its `metadata` holds title and authors."""
@@ -179,24 +277,38 @@ class BookLoreClient:
                           headers=self._koreader_headers(), payload=payload)
 
     def _jwt(self, name: str, payload: object = None, params: dict | None = None,
-             **fields: object) -> Reply:
+             max_body: int | None = None, **fields: object) -> Reply:
+        extra = {} if max_body is None else {"max_body": max_body}
         return self._auth.request(ENDPOINTS[name].method, path_of(name, **fields),
-                                  payload=payload, params=params)
+                                  payload=payload, params=params, **extra)
 
     def _session_post(self, name: str, payload: dict) -> Reply:
+        return self._session_post_answers(name, payload)[-1][1]
+
+    def _session_post_answers(self, name: str, payload: dict) -> list[tuple[str, Reply]]:
         """Session POSTs prefer KOReader headers (no login needed, fork servers). Upstream
         servers take only a JWT there and answer 403 to the headers: with a BookLore
-        account, that 403 switches this client to JWT for the rest of its life."""
-        credentials = self._credentials
-        if credentials.koreader_user and credentials.koreader_key and not self._sessions_by_jwt:
+        account, that 403 sends this and every later session POST to this server by JWT
+        (remembered as the `koreader_sessions` feature). Returns every (auth, answer)
+        tried, for `features.batch_verdict`."""
+        credentials, answers = self._credentials, []
+        koreader = credentials.koreader_user and credentials.koreader_key
+        if koreader and self._features.load(feature_rules.KOREADER_SESSIONS) is not False:
             reply = self._koreader(name, payload)
+            answers.append(("koreader", reply))
             if reply.status != 403 or not credentials.booklore_user:
-                return reply
-            self._sessions_by_jwt = True
-        return self._jwt(name, payload)
+                return answers
+            self._features.save(feature_rules.KOREADER_SESSIONS, False)
+        answers.append(("jwt", self._jwt(name, payload)))
+        return answers
 
     def _raise_for_status(self, reply: Reply) -> None:
         http_errors.raise_for_status(reply, self._auth.redact)
 
     def _json(self, reply: Reply, expected: type):
         return http_errors.json_body(reply, expected, self._auth.redact)
+
+
+def _unreadable(exc: BadResponse) -> UnreadableAnswer:
+    return UnreadableAnswer(f"The server accepted the request but its answer could not be "
+                            f"read ({exc}); it was probably stored", exc.status)

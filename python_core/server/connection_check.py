@@ -1,23 +1,58 @@
-"""Test Connection: can this device talk to this server, with which accounts and features?
+"""Test Connection: can this device talk to this server, with which accounts, and what
+does the server offer (and so what will the reader get)?
 
-It checks the server is reachable, both accounts (a BookLore login is tried once, on the
-user's request, which also lifts a remembered "login refused"), and whether the server has
-the by-hash and batch endpoints. What it learns about the batch endpoint replaces what
-the sync engine remembered for this server.
+It checks the server is reachable and its version (the public healthcheck), both accounts
+(a BookLore login is tried once, on the user's request, which also lifts a remembered
+"login refused"), then decides every optional endpoint afresh (`features.py`), replacing
+what the sync engine remembered for this server, and with the BookLore account fetches the
+library listing, which also refreshes the copy matching uses. Each offer is reported with
+the account it needs and what it means for the reader, in the plugin and as
+`booklore-sync test-connection`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from python_core.clock import utc_now
 from python_core.errors import AuthError, BookLoreError, Unreachable
+from python_core.server import features
 from python_core.server.token_store import DatabaseTokenStore
-from python_core.store import Database, config_tables
+from python_core.store import Database, library_listing
 
-PROBE_HASH = "0" * 32
-BATCH_PROBE = {"bookId": 0, "bookType": "EPUB", "sessions": []}
+LISTING = "library_listing"
+KOREADER, BOOKLORE, EITHER = "KOReader account", "BookLore account", "either account"
+
+
+class Offer(NamedTuple):
+    label: str
+    account: str
+    if_there: str
+    if_missing: str
+
+
+OFFERS = {
+    features.BATCH: Offer(
+        "Batch upload", EITHER, "up to 100 sessions per request",
+        "uploads one session per request"),
+    features.BY_HASH: Offer(
+        "Find books by fingerprint", KOREADER, "books are matched by their file's fingerprint",
+        "books are matched by ISBN or file name from the library listing"),
+    features.SEARCH: Offer(
+        "Search by ISBN and title", BOOKLORE, "matching searches the server",
+        "matching uses the library listing, ranked on this device"),
+    LISTING: Offer(
+        "Library listing", BOOKLORE, "books found by ISBN or file name when needed",
+        "books cannot be matched by ISBN or file name"),
+    features.READ_BACK: Offer(
+        "Read-back of stored sessions", BOOKLORE,
+        "uploads are exactly once: a session whose answer was lost is looked up on the "
+        "server before it is sent again",
+        "a session whose answer was lost is sent again and may be stored twice"),
+}
+EXACTLY_ONCE_HINT = ("set the BookLore account to make uploads exactly once (a session "
+                     "whose answer was lost is then looked up before it is sent again)")
 
 
 def test_connection(db: Database, settings: dict[str, Any],
@@ -29,29 +64,30 @@ def test_connection(db: Database, settings: dict[str, Any],
 
 
 def _checks(db: Database, settings: dict[str, Any], client) -> dict[str, Any]:
-    lines, ok = [], True
     try:
         version = (client.healthcheck().get("data") or {}).get("version") or "unknown version"
     except Unreachable as exc:
-        return {"ok": False, "text": f"Cannot reach the server.\n{exc}"}
+        return {"ok": False, "status": "offline", "text": f"Cannot reach the server.\n{exc}"}
     except BookLoreError as exc:
         return {"ok": False, "text": f"The server did not answer like BookLore.\n{exc}"}
-    lines.append(f"Server: reachable ({version})")
-    if settings["username"]:
-        ok &= _check(lines, "KOReader account", client.check_koreader_auth)
-        features = _features(client)
-        lines.extend(features["lines"])
-        with db.atomic() as tx:
-            config_tables.set_batch_capability(tx, settings["server_url"], features["batch"],
-                                               utc_now())
+    lines = [f"Server: reachable ({version})"]
+    accounts = {KOREADER: bool(settings["username"]), BOOKLORE: bool(settings["booklore_username"])}
+    ok = True
+    if accounts[KOREADER]:
+        ok &= _check(lines, KOREADER, client.check_koreader_auth)
     else:
-        lines.append("KOReader account: not set (needed to find books by fingerprint)")
-    if settings["booklore_username"]:
+        lines.append(f"{KOREADER}: not set")
+    if accounts[BOOKLORE]:
         DatabaseTokenStore(db, settings["server_url"], settings["booklore_username"]).forget()
-        ok &= _check(lines, "BookLore account", client.login)
+        accounts[BOOKLORE] = _check(lines, BOOKLORE, client.login)
+        ok &= accounts[BOOKLORE]
     else:
-        lines.append("BookLore account: not set (needed for ratings, notes and search)")
-    return {"ok": bool(ok), "text": "\n".join(lines)}
+        lines.append(f"{BOOKLORE}: not set")
+    client.forget_features()
+    offers = {name: _offer(db, settings, client, name, accounts) for name in OFFERS}
+    lines.extend(_line(name, offer) for name, offer in offers.items())
+    return {"ok": bool(ok), "needs_you": not ok, "version": version, "offers": offers,
+            "text": "\n".join(lines)}
 
 
 def _check(lines: list[str], label: str, call) -> bool:
@@ -67,17 +103,51 @@ def _check(lines: list[str], label: str, call) -> bool:
     return True
 
 
-def _features(client) -> dict[str, Any]:
-    """404 JSON to an unknown hash = by-hash exists; 400 JSON to an empty batch = the
-    batch endpoint exists and validated it. Web pages, 403, 404, 405, 5xx = missing."""
+def _offer(db: Database, settings: dict[str, Any], client, name: str,
+           accounts: dict[str, bool]) -> dict[str, Any]:
+    """{available: True/False/None, account, meaning, detail} for one offer."""
+    offer = OFFERS[name]
+    usable = any(accounts.values()) if offer.account == EITHER else accounts[offer.account]
+    result = {"available": None, "account": offer.account, "meaning": "", "detail": ""}
+    if not usable:
+        result["detail"] = f"needs the {offer.account}"
+        if name == features.READ_BACK:
+            result["meaning"] = EXACTLY_ONCE_HINT
+        return result
     try:
-        hash_status, hash_json = client.probe("by_hash", hash=PROBE_HASH)
-        batch_status, batch_json = client.probe("batch", BATCH_PROBE)
+        if name == LISTING:
+            result["detail"] = f"{_refresh_listing(db, settings, client):,} books"
+            result["available"] = True
+        else:
+            result["available"] = client.has(name)
     except BookLoreError as exc:
-        return {"batch": None, "lines": [f"Server features: could not be checked ({exc})"]}
-    by_hash = hash_status == 404 and hash_json
-    batch = batch_status == 400 and batch_json
-    return {"batch": batch, "lines": [
-        f"Find books by fingerprint: {'available' if by_hash else 'not available on this server'}",
-        f"Batch upload: {'available' if batch else 'not available (uploads one by one)'}",
-    ]}
+        result["detail"] = f"could not be checked ({exc})"
+        return result
+    if result["available"] is None:
+        result["detail"] = result["detail"] or "could not be told this time"
+        return result
+    result["meaning"] = offer.if_there if result["available"] else offer.if_missing
+    if name == features.BY_HASH and not result["available"] and not accounts[BOOKLORE]:
+        result["meaning"] = "set the BookLore account to match books by ISBN or file name"
+    return result
+
+
+def _refresh_listing(db: Database, settings: dict[str, Any], client) -> int:
+    books = client.library_books()
+    with db.atomic() as tx:
+        return library_listing.replace(tx, settings["server_url"], books, utc_now())
+
+
+def _line(name: str, result: dict[str, Any]) -> str:
+    """`Label: state (account): what it means`, e.g. `Batch upload: not available (either
+    account): uploads one session per request`."""
+    available, detail = result["available"], result["detail"]
+    if available is None:
+        state = f"{detail} (not set)" if detail.startswith("needs") else (
+            f"{detail} ({result['account']})")
+    else:
+        state = "available" if available else "not available"
+        state = f"{state}, {detail}" if detail else state
+        state = f"{state} ({result['account']})"
+    line = f"{OFFERS[name].label}: {state}"
+    return f"{line}: {result['meaning']}" if result["meaning"] else line

@@ -31,6 +31,8 @@ ENDPOINTS = {
     "refresh": Endpoint("POST", "/api/v1/auth/refresh", "none",
                         "200 {accessToken, refreshToken}"),
     "search": Endpoint("GET", "/api/v1/books/search", "jwt", "200 [Book + matchScore]"),
+    "books": Endpoint("GET", "/api/v1/books", "jwt",
+                      "200 [Book] (the library listing: every book the account can see)"),
     "book": Endpoint("GET", "/api/v1/books/{id}", "jwt", "200 Book JSON"),
     "rating": Endpoint("PUT", "/api/v1/books/personal-rating", "jwt", "2xx"),
     "annotation": Endpoint("POST", "/api/v1/annotations", "jwt", "200 JSON; 409 = already there"),

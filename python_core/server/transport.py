@@ -91,6 +91,7 @@ class Transport:
         self._deadline_seconds = float(sum(timeout))
         self._verify = ca_bundle or True
         self._host = _display_host(server_url)
+        self.sent = 0  # requests handed to the network, answered or not
         self._session = requests.Session()
         self._session.trust_env = False  # no .netrc, proxy or CA overrides from the environment
         for prefix in ("http://", "https://"):
@@ -102,8 +103,10 @@ class Transport:
         self._session.close()
 
     def send(self, method: str, path: str, *, headers: dict | None = None,
-              payload: object = None, params: dict | None = None) -> Reply:
-        """Send one request and read its capped body; logs method, path, status and time only."""
+              payload: object = None, params: dict | None = None,
+              max_body: int = MAX_BODY_BYTES) -> Reply:
+        """Send one request and read its body, at most `max_body` bytes (the library
+        listing may take more than other answers); logs method, path, status and time only."""
         url = self._server_url + path
         headers = dict(headers or {})
         data = None
@@ -111,8 +114,9 @@ class Transport:
             data = _encode_json(payload)
             headers["Content-Type"] = "application/json"
         started = time.monotonic()
+        self.sent += 1
         try:
-            reply = self._exchange(method, url, path, headers, data, params)
+            reply = self._exchange(method, url, path, headers, data, params, max_body)
         except (NetworkError, BadResponse) as error:
             log.debug("%s %s failed after %d ms: %s", method, path, _ms_since(started),
                       type(error).__name__)
@@ -120,7 +124,7 @@ class Transport:
         log.debug("%s %s -> %d in %d ms", method, path, reply.status, _ms_since(started))
         return reply
 
-    def _exchange(self, method, url, path, headers, data, params) -> Reply:
+    def _exchange(self, method, url, path, headers, data, params, max_body) -> Reply:
         """The network boundary. Errors are raised outside the except blocks so that no
         requests exception (which holds the request and its headers) stays attached."""
         if self._verify is not True and not os.path.exists(self._verify):
@@ -132,7 +136,7 @@ class Transport:
             if error:
                 raise error
             try:
-                body = _read_capped(response)
+                body = _read_capped(response, max_body)
             except (requests.RequestException, Urllib3Error, OSError) as exc:
                 error = _body_error(exc, response.status_code, self._host)
             finally:
@@ -168,22 +172,22 @@ def _encode_json(payload: object) -> bytes:
         raise Rejected(f"The request could not be written as JSON: {exc}") from None
 
 
-def _read_capped(response: requests.Response) -> bytes:
-    """Read at most MAX_BODY_BYTES, refusing early when the length is announced."""
+def _read_capped(response: requests.Response, cap: int) -> bytes:
+    """Read at most `cap` bytes, refusing early when the length is announced."""
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _too_big(response.status_code)
+    if declared.isdigit() and int(declared) > cap:
+        raise _too_big(response.status_code, cap)
     chunks, size = [], 0
     for chunk in response.iter_content(_CHUNK_BYTES):
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _too_big(response.status_code)
+        if size > cap:
+            raise _too_big(response.status_code, cap)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _too_big(status: int) -> BadResponse:
-    return BadResponse(f"The server's answer is larger than {MAX_BODY_BYTES // 2**20} MiB; "
+def _too_big(status: int, cap: int) -> BadResponse:
+    return BadResponse(f"The server's answer is larger than {cap // 2**20} MiB; "
                        "is the server URL right?", status)
 
 

@@ -40,8 +40,12 @@ CACHE_COUNTS = """
     FROM book_cache"""
 UNMATCHED_BOOKS = """
     SELECT book_hash, min(file_path) AS file_path, max(title) AS title, max(author) AS author,
-           max(isbn13) AS isbn13, max(isbn10) AS isbn10
+           max(isbn13) AS isbn13, max(isbn10) AS isbn10, max(file_size) AS file_size
     FROM book_cache GROUP BY book_hash HAVING max(book_id) IS NULL ORDER BY min(id)"""
+BOOK_FACTS = """
+    SELECT book_hash, min(file_path) AS file_path, max(isbn13) AS isbn13, max(isbn10) AS isbn10,
+           max(file_size) AS file_size
+    FROM book_cache WHERE book_hash = ? GROUP BY book_hash"""
 NEXT_UNMATCHED = """
     SELECT min(id) AS position, book_hash, min(file_path) AS file_path, max(title) AS title,
            max(author) AS author
@@ -87,6 +91,13 @@ def known_book_id(conn: sqlite3.Connection, book_hash: str) -> int | None:
 
 def set_book_id(conn, book_hash: str, book_id: int, source: str, now: str) -> None:
     conn.execute(SET_BOOK_ID, (book_id, source, now, book_hash))
+
+
+def book_facts(conn: sqlite3.Connection, book_hash: str) -> dict[str, Any]:
+    """What matching can use of a fingerprint's cached files: {book_hash, file_path,
+    isbn13, isbn10, file_size}; only the fingerprint when no file of it is cached."""
+    row = conn.execute(BOOK_FACTS, (book_hash,)).fetchone()
+    return dict(row) if row is not None else {"book_hash": book_hash}
 
 
 def counts(conn: sqlite3.Connection) -> dict[str, int]:

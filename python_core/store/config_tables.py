@@ -31,11 +31,14 @@ BLOCK_LOGIN = """
         access_token = NULL, refresh_token = NULL, updated_at = excluded.updated_at"""
 FORGET_ACCOUNT = "DELETE FROM auth_tokens WHERE account = ?"
 
-GET_CAPABILITY = "SELECT batch_sessions FROM server_capabilities WHERE server_url = ?"
-SET_CAPABILITY = """
-    INSERT INTO server_capabilities (server_url, batch_sessions, checked_at) VALUES (?, ?, ?)
-    ON CONFLICT (server_url) DO UPDATE SET batch_sessions = excluded.batch_sessions,
-        checked_at = excluded.checked_at"""
+#: The optional endpoints remembered per server (server/features.py), one column each.
+CAPABILITIES = ("batch_sessions", "by_hash", "search", "read_back", "koreader_sessions")
+GET_CAPABILITY = {name: f"SELECT {name} FROM server_capabilities WHERE server_url = ?"
+                  for name in CAPABILITIES}
+SET_CAPABILITY = {name: f"""
+    INSERT INTO server_capabilities (server_url, {name}, checked_at) VALUES (?, ?, ?)
+    ON CONFLICT (server_url) DO UPDATE SET {name} = excluded.{name},
+        checked_at = excluded.checked_at""" for name in CAPABILITIES}
 FORGET_CAPABILITIES = "DELETE FROM server_capabilities"
 
 GET_LEASE = "SELECT owner, expires_at FROM sync_lease WHERE name = ?"
@@ -82,14 +85,23 @@ def forget_account(conn: sqlite3.Connection, account: str) -> None:
     conn.execute(FORGET_ACCOUNT, (account,))
 
 
-def batch_capability(conn: sqlite3.Connection, server_url: str) -> bool | None:
-    row = conn.execute(GET_CAPABILITY, (server_url,)).fetchone()
+def capability(conn: sqlite3.Connection, server_url: str, name: str) -> bool | None:
+    """True/False once decided for this server, None while unknown."""
+    row = conn.execute(GET_CAPABILITY[name], (server_url,)).fetchone()
     return None if row is None or row[0] is None else bool(row[0])
 
 
+def set_capability(conn, server_url: str, name: str, available: bool | None, now: str) -> None:
+    value = None if available is None else int(available)
+    conn.execute(SET_CAPABILITY[name], (server_url, value, now))
+
+
+def batch_capability(conn: sqlite3.Connection, server_url: str) -> bool | None:
+    return capability(conn, server_url, "batch_sessions")
+
+
 def set_batch_capability(conn, server_url: str, supported: bool | None, now: str) -> None:
-    value = None if supported is None else int(supported)
-    conn.execute(SET_CAPABILITY, (server_url, value, now))
+    set_capability(conn, server_url, "batch_sessions", supported, now)
 
 
 def forget_capabilities(conn: sqlite3.Connection) -> None:

@@ -177,6 +177,32 @@ MIGRATIONS: list[Migration] = [
                 applied_at TEXT NOT NULL)""",
         ],
     ),
+    Migration(
+        "what each server offers; its library listing; unconfirmed sends read back",
+        [
+            "ALTER TABLE server_capabilities ADD COLUMN by_hash INTEGER",
+            "ALTER TABLE server_capabilities ADD COLUMN search INTEGER",
+            "ALTER TABLE server_capabilities ADD COLUMN read_back INTEGER",
+            "ALTER TABLE server_capabilities ADD COLUMN koreader_sessions INTEGER",
+            """CREATE TABLE library_listing (
+                server_url TEXT PRIMARY KEY,
+                fetched_at TEXT NOT NULL,
+                books INTEGER NOT NULL)""",
+            """CREATE TABLE library_books (
+                server_url TEXT NOT NULL,
+                book_id INTEGER NOT NULL,
+                title TEXT,
+                authors TEXT,
+                isbn13 TEXT,
+                isbn10 TEXT,
+                files TEXT NOT NULL,
+                PRIMARY KEY (server_url, book_id))""",
+            """ALTER TABLE pending_sessions
+                ADD COLUMN unconfirmed_checked INTEGER NOT NULL DEFAULT 0""",
+            """ALTER TABLE historical_sessions
+                ADD COLUMN found_on_server INTEGER NOT NULL DEFAULT 0""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -36,12 +36,27 @@ BOOK_GROUPS = """
 NEXT_CHUNK = """
     SELECT * FROM pending_sessions
     WHERE book_id = ? AND book_type = ? AND id > ? ORDER BY id LIMIT ?"""
+#: The same, leaving out sessions in doubt: an earlier send of theirs got no answer and
+#: nothing has shown yet whether the server stored it.
+NEXT_CONFIRMED_CHUNK = """
+    SELECT * FROM pending_sessions
+    WHERE book_id = ? AND book_type = ? AND id > ? AND unconfirmed_sends <= unconfirmed_checked
+    ORDER BY id LIMIT ?"""
+IN_DOUBT_BOOKS = """
+    SELECT book_id, min(start_time) FROM pending_sessions
+    WHERE book_id IS NOT NULL AND unconfirmed_sends > unconfirmed_checked
+    GROUP BY book_id ORDER BY min(id)"""
+IN_DOUBT_OF_BOOK = """
+    SELECT * FROM pending_sessions
+    WHERE book_id = ? AND unconfirmed_sends > unconfirmed_checked ORDER BY id"""
+CLEAR_DOUBT = """
+    UPDATE pending_sessions SET unconfirmed_checked = unconfirmed_sends WHERE id IN ({ids})"""
 MARK_SENDING = "INSERT INTO sending_batches (session_ids, started_at) VALUES (?, ?)"
 UNMARK = "DELETE FROM sending_batches WHERE session_ids = ?"
 COPY_TO_HISTORY = f"""
     INSERT INTO historical_sessions ({", ".join(SESSION_FIELDS)}, pending_id, retry_count,
-                                     unconfirmed_sends, uploaded_at)
-    SELECT {", ".join(SESSION_FIELDS)}, id, retry_count, unconfirmed_sends, ?
+                                     unconfirmed_sends, found_on_server, uploaded_at)
+    SELECT {", ".join(SESSION_FIELDS)}, id, retry_count, unconfirmed_sends, ?, ?
     FROM pending_sessions WHERE id IN ({{ids}})
     ON CONFLICT (book_hash, start_time) DO NOTHING"""
 DELETE_PENDING = "DELETE FROM pending_sessions WHERE id IN ({ids})"
@@ -73,8 +88,30 @@ def book_groups(conn: sqlite3.Connection) -> list[tuple[int, str]]:
     return [tuple(r) for r in conn.execute(BOOK_GROUPS)]
 
 
-def next_chunk(conn, book_id: int, book_type: str, after_id: int, limit: int) -> list[sqlite3.Row]:
-    return conn.execute(NEXT_CHUNK, (book_id, book_type, after_id, limit)).fetchall()
+def next_chunk(conn, book_id: int, book_type: str, after_id: int, limit: int,
+               confirmed_only: bool = False) -> list[sqlite3.Row]:
+    """The next `limit` queued sessions of one book and type after row `after_id`;
+    `confirmed_only` leaves out those in doubt (`in_doubt_books`)."""
+    sql = NEXT_CONFIRMED_CHUNK if confirmed_only else NEXT_CHUNK
+    return conn.execute(sql, (book_id, book_type, after_id, limit)).fetchall()
+
+
+def in_doubt_books(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    """(book_id, oldest start) of every book with sessions in doubt: sent before without an
+    answer (or by a sync that died), not yet found on the server or shown absent."""
+    return [tuple(r) for r in conn.execute(IN_DOUBT_BOOKS)]
+
+
+def in_doubt_of_book(conn: sqlite3.Connection, book_id: int) -> list[sqlite3.Row]:
+    return conn.execute(IN_DOUBT_OF_BOOK, (book_id,)).fetchall()
+
+
+def clear_doubt(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
+    """The server was read back and does not hold these: their earlier sends were not
+    stored, so they are sent like any other session (and counted in doubt again only
+    if a new send goes unanswered)."""
+    if ids:
+        conn.execute(_in(CLEAR_DOUBT, ids), tuple(ids))
 
 
 def _marker(ids: Sequence[int]) -> str:
@@ -85,10 +122,12 @@ def mark_sending(conn: sqlite3.Connection, ids: Sequence[int], now: str) -> None
     conn.execute(MARK_SENDING, (_marker(ids), now))
 
 
-def move_to_history(conn: sqlite3.Connection, ids: Sequence[int], uploaded_at: str) -> int:
-    """Copy then delete in the caller's transaction; returns how many left the queue."""
+def move_to_history(conn: sqlite3.Connection, ids: Sequence[int], uploaded_at: str,
+                    found_on_server: bool = False) -> int:
+    """Copy then delete in the caller's transaction; returns how many left the queue.
+    `found_on_server`: not sent now, but found stored by an earlier send (read-back)."""
     conn.execute(UNMARK, (_marker(ids),))
-    conn.execute(_in(COPY_TO_HISTORY, ids), (uploaded_at, *ids))
+    conn.execute(_in(COPY_TO_HISTORY, ids), (int(found_on_server), uploaded_at, *ids))
     return conn.execute(_in(DELETE_PENDING, ids), tuple(ids)).rowcount
 
 

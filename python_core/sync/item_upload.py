@@ -69,7 +69,6 @@ def endpoints_for(row) -> list[str]:
 def _attempt(phase: PhaseContext, kind: str, item_id: int, send: Callable[[], None]) -> None:
     """One item's request; a failure follows the phase's one rule (`PhaseContext`)."""
     try:
-        phase.report.requests += 1
         send()
     except BookLoreError as exc:
         phase.upload_failed(kind, exc, lambda tx, why=str(exc): item_queues.record_item_failure(

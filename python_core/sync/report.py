@@ -30,7 +30,13 @@ class SyncReport:
     waiting: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     messages: list[str] = field(default_factory=list)
     resolved_books: int = 0
+    #: Sessions sent whose answer was lost (or whose sync died): the server may hold them.
     unconfirmed: int = 0
+    #: Sessions in doubt that the read-back found on the server: moved to the history
+    #: without being sent again (counted in `synced` too).
+    found_on_server: int = 0
+    #: Sessions in doubt left queued this time because the server could not be read back.
+    held_back: int = 0
     requests: int = 0
     #: The reader must act (an account was refused): automatic syncs speak up only then.
     needs_attention: bool = False

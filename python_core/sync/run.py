@@ -54,6 +54,8 @@ def run_sync(db: Database, settings: dict[str, Any], make_client: Callable[[], A
             except Offline as exc:
                 report.status = SyncStatus.OFFLINE
                 report.note(f"{OFFLINE_TEXT}: {exc}")
+            finally:
+                report.requests = getattr(client, "requests_sent", 0)
         report.waiting = item_queues.counts(db.connection())
     return report
 
@@ -79,7 +81,7 @@ def _phases(phase: PhaseContext, settings: dict[str, Any], lease: SyncLease,
     """The phases in their fixed order. One that stops (an account refused) has already
     said why in the report; the next phase still runs, as it may use another account."""
     if resolve_books:
-        _run(book_resolution.resolve_queued, phase)
+        _run(book_resolution.resolve_queued, phase, settings)
     phase.checkpoint("resolved")
     if settings["booklore_username"]:
         _run(item_upload.upload_ratings, phase)
@@ -91,7 +93,7 @@ def _phases(phase: PhaseContext, settings: dict[str, Any], lease: SyncLease,
         if counts["ratings"] or counts["annotations"]:
             phase.report.note("Ratings and annotations need the BookLore account; they wait")
     lease.renew_if_due()
-    _run(SessionUploader(phase, settings["server_url"], settings["progress_decimals"]).run)
+    _run(SessionUploader(phase, settings).run)
 
 
 def _run(upload: Callable[..., None], *args: Any) -> None:

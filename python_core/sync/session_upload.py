@@ -2,55 +2,78 @@
 
 The order of steps for each chunk is what keeps sessions from being lost or silently
 doubled: the rows are marked `sending` (committed), the request is sent with no
-transaction open, and a 2xx is followed at once by one transaction that moves the rows
-to `historical_sessions`. A failure with an answer counts one attempt on each row; a
-failure without one (timeout, reset) also counts the send as unconfirmed, because the
-server may have stored the batch; no network at all releases the rows untouched.
+transaction open, and a 2xx is followed by one transaction that moves the rows to
+`historical_sessions`. A failure with an answer counts one attempt on each row; a failure
+without one (timeout, reset, a 2xx that cannot be read) also counts the send as
+unconfirmed, because the server may have stored the batch; no network at all releases
+the rows untouched. Before anything is sent, sessions in doubt from earlier syncs are
+settled by reading back what the server holds (`readback.py`, BookLore account).
 
-A server without the batch endpoint (403 to KOReader headers, 404, 405, 501, an HTML
-page; a 5xx while nothing is known yet) gets the chunk as single POSTs, the first one as a
-probe; when that succeeds after an unmistakable sign, the server is remembered as
-batch-less, and a batch that succeeds once marks it as having the endpoint. A 400 batch
-is re-sent singly, so one bad item holds back only itself.
+Whether the server has the batch endpoint is decided once per server by a harmless probe
+(an empty batch, `server/features.py`) and remembered: without it every session goes
+singly, with it every chunk is one batch, and a batch's failure is that chunk's failure,
+never a reason to send it again singly; except a 400, which rejects the whole batch for
+one bad item, so that chunk is re-sent singly and only the bad item stays queued. When
+the probe cannot tell (a proxy's 502, say), chunks go as batches and it is asked again
+next sync.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from python_core.errors import BadResponse, BookLoreError, ResponseLost, ServerError
+from python_core.errors import BookLoreError, ResponseLost, Unreachable
 from python_core.reading import sessions
-from python_core.store import config_tables, session_queue
-from python_core.sync.phase import PhaseContext, StopPhase
+from python_core.store import session_queue
+from python_core.sync.phase import Offline, PhaseContext, StopPhase
+from python_core.sync.readback import settle_in_doubt
 
 log = logging.getLogger("booklore_sync.sync")
 
 BATCH_LIMIT = 100
 MAX_LOST_IN_A_ROW = 3
+BATCH = "batch_sessions"  # the client's name for the endpoint (server/features.py)
+NEEDS_BOOKLORE_ACCOUNT = ("This server takes reading sessions only with the BookLore account "
+                         "(upstream BookLore): set it under Settings → Server and accounts")
 #: (pending row id, request item) per session of one chunk.
 Uploads = Sequence[tuple[int, dict]]
-_MISSING_ENDPOINT_STATUSES = (403, 404, 405, 501)
 
 
 class SessionUploader:
     """The sessions phase of one sync; `run` raises `Offline` and `StopPhase` (run.py)."""
 
-    def __init__(self, phase: PhaseContext, server_url: str, decimals: int):
-        self.phase, self.server_url, self.decimals = phase, server_url, decimals
+    def __init__(self, phase: PhaseContext, settings: Mapping[str, Any]):
+        self.phase, self.settings = phase, settings
+        self.decimals = settings["progress_decimals"]
         self.db, self.client, self.report = phase.db, phase.client, phase.report
         self.lost_in_a_row = 0
+        self.batch: bool | None = None
 
     def run(self) -> None:
-        for book_id, book_type in session_queue.book_groups(self.db.connection()):
-            self._upload_book(book_id, book_type)
+        waiting = settle_in_doubt(self.phase, self.settings)
+        groups = session_queue.book_groups(self.db.connection())
+        if not groups:
+            return
+        self.batch = self._batch_endpoint()
+        for book_id, book_type in groups:
+            self._upload_book(book_id, book_type, confirmed_only=book_id in waiting)
 
-    def _upload_book(self, book_id: int, book_type: str) -> None:
+    def _batch_endpoint(self) -> bool | None:
+        try:
+            return self.client.has(BATCH)
+        except Unreachable as exc:
+            raise Offline(str(exc)) from None
+        except BookLoreError:  # an account refused: the uploads themselves will say so
+            return None
+
+    def _upload_book(self, book_id: int, book_type: str, confirmed_only: bool) -> None:
         last_id = 0
         server_book_type = sessions.server_book_type(book_type)
         while True:
-            rows = session_queue.next_chunk(
-                self.db.connection(), book_id, book_type, last_id, BATCH_LIMIT)
+            rows = session_queue.next_chunk(self.db.connection(), book_id, book_type, last_id,
+                                            BATCH_LIMIT, confirmed_only)
             if not rows:
                 return
             last_id = rows[-1]["id"]
@@ -58,7 +81,7 @@ class SessionUploader:
             uploads = self._prepare(rows)
             if not uploads:
                 continue
-            if self._batch_supported() is False:
+            if self.batch is False:
                 self._send_singly(book_id, server_book_type, uploads)
             else:
                 self._send_batch(book_id, server_book_type, uploads)
@@ -78,58 +101,30 @@ class SessionUploader:
                         session_queue.record_failure(tx, ids, why, unconfirmed=False))
         return uploads
 
-    def _batch_supported(self) -> bool | None:
-        return config_tables.batch_capability(self.db.connection(), self.server_url)
-
     def _send_batch(self, book_id: int, server_book_type: str, uploads: Uploads) -> None:
         ids = [row_id for row_id, _item in uploads]
         self._mark_sending(ids)
         try:
-            self.report.requests += 1
             self.client.post_session_batch(book_id, server_book_type,
                                            [item for _id, item in uploads])
         except BookLoreError as exc:
-            if not _worth_sending_singly(exc, self._batch_supported()):
-                self._failed(ids, exc)
-                return
-            self._release(ids)
-            if exc.status == 400:
+            if exc.status == 400 and not isinstance(exc, ResponseLost):
+                self._release(ids)
                 self._send_singly(book_id, server_book_type, uploads)
             else:
-                self._probe_singly(book_id, server_book_type, uploads, exc)
+                self._failed(ids, exc)
         else:
             self._succeeded(ids)
-            if self._batch_supported() is None:
-                self._remember_batch(True)
-
-    def _probe_singly(self, book_id: int, server_book_type: str, uploads: Uploads,
-                      batch_error: BookLoreError) -> None:
-        """The batch looked unsupported: a first single POST tells "no endpoint" from
-        "this book or account is refused", without sending the whole chunk twice."""
-        first = self._send_one(book_id, server_book_type, *uploads[0])
-        if first is None:
-            if _signals_missing_endpoint(batch_error):
-                self._remember_batch(False)
-            self._send_singly(book_id, server_book_type, uploads[1:])
-        elif rest := [row_id for row_id, _item in uploads[1:]]:
-            self._failed(rest, batch_error)
 
     def _send_singly(self, book_id: int, server_book_type: str, uploads: Uploads) -> None:
         for row_id, item in uploads:
-            self._send_one(book_id, server_book_type, row_id, item)
-
-    def _send_one(self, book_id: int, server_book_type: str, row_id: int,
-                  item: dict) -> BookLoreError | None:
-        """POST one session; returns the error it failed with, None on success."""
-        self._mark_sending([row_id])
-        try:
-            self.report.requests += 1
-            self.client.post_session(book_id, server_book_type, item)
-        except BookLoreError as exc:
-            self._failed([row_id], exc)
-            return exc
-        self._succeeded([row_id])
-        return None
+            self._mark_sending([row_id])
+            try:
+                self.client.post_session(book_id, server_book_type, item)
+            except BookLoreError as exc:
+                self._failed([row_id], exc)
+            else:
+                self._succeeded([row_id])
 
     def _mark_sending(self, ids: Sequence[int]) -> None:
         # Not fsynced on its own: after a power cut the mark may be gone, which only means
@@ -150,6 +145,8 @@ class SessionUploader:
         """The phase's one rule (`PhaseContext.upload_failed`), then what only sessions
         have: a lost answer is an unconfirmed send, and lost answers in a row stop."""
         lost = isinstance(exc, ResponseLost)
+        if exc.status == 403 and self.batch is False and not self.settings["booklore_username"]:
+            self.report.note(NEEDS_BOOKLORE_ACCOUNT)
         self.phase.upload_failed(
             "sessions", exc, count=len(ids),
             record=lambda tx: session_queue.record_failure(tx, ids, str(exc), unconfirmed=lost),
@@ -166,20 +163,3 @@ class SessionUploader:
     def _release(self, ids: Sequence[int]) -> None:
         with self.db.atomic() as tx:
             session_queue.release(tx, ids)
-
-    def _remember_batch(self, supported: bool) -> None:
-        with self.db.atomic() as tx:
-            config_tables.set_batch_capability(tx, self.server_url, supported, self.phase.now())
-        log.info("server %s the batch endpoint", "has" if supported else "lacks")
-
-
-def _signals_missing_endpoint(exc: BookLoreError) -> bool:
-    return isinstance(exc, BadResponse) or exc.status in _MISSING_ENDPOINT_STATUSES
-
-
-def _worth_sending_singly(exc: BookLoreError, batch_supported: bool | None) -> bool:
-    """400 (one bad item), the signs of a server without the batch endpoint, or - while
-    that is still unknown - a 5xx, which is how upstream answers an unmapped POST."""
-    if exc.status == 400 or _signals_missing_endpoint(exc):
-        return True
-    return batch_supported is None and isinstance(exc, ServerError)

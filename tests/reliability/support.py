@@ -12,7 +12,9 @@ from pathlib import Path
 
 from python_core.errors import BookLoreError
 from python_core.server.client import BookLoreClient, Credentials, md5_hex
-from python_core.store import DB_FILENAME
+from python_core.server.feature_store import DatabaseFeatureStore
+from python_core.server.token_store import DatabaseTokenStore
+from python_core.store import DB_FILENAME, Database
 from tools.booklore_server import BookLoreServer, Fault
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -50,8 +52,13 @@ def session_event(rng: random.Random, hashes: list[str], serial: int,
             "end_location": str(serial + 1)}
 
 
-def settings_for(server: BookLoreServer) -> dict[str, str]:
-    return {"server_url": server.url, "username": KOREADER[0], "password": KOREADER[1]}
+def settings_for(server: BookLoreServer, booklore: bool = False) -> dict[str, str]:
+    """The KOReader account, and with `booklore` also the BookLore account (which makes
+    uploads exactly once: sessions in doubt are read back before they are sent again)."""
+    settings = {"server_url": server.url, "username": KOREADER[0], "password": KOREADER[1]}
+    if booklore:
+        settings.update(booklore_username=BOOKLORE[0], booklore_password=BOOKLORE[1])
+    return settings
 
 
 # What the server holds -------------------------------------------------------------
@@ -111,8 +118,8 @@ class Ledger:
 class ObservedClient(BookLoreClient):
     """The real client; each session POST is recorded with the fault the server chose."""
 
-    def __init__(self, ledger: Ledger, credentials: Credentials, **kwargs):
-        super().__init__(credentials, **kwargs)
+    def __init__(self, ledger: Ledger, credentials: Credentials, *args, **kwargs):
+        super().__init__(credentials, *args, **kwargs)
         self._ledger = ledger
 
     def post_session_batch(self, book_id, book_type, items):
@@ -137,10 +144,16 @@ class ObservedClient(BookLoreClient):
                 stored_count(self._ledger.server) - stored_before))
 
 
-def observed_client_factory(ledger: Ledger, server: BookLoreServer):
+def observed_client_factory(ledger: Ledger, server: BookLoreServer, db: Database,
+                            booklore: bool = False):
+    """Like the facade's: what the server offers and the JWT pair are kept in `db`."""
     credentials = Credentials(server_url=server.url, koreader_user=KOREADER[0],
-                              koreader_key=md5_hex(KOREADER[1]))
-    return lambda: ObservedClient(ledger, credentials, timeout=(2.0, READ_TIMEOUT))
+                              koreader_key=md5_hex(KOREADER[1]),
+                              booklore_user=BOOKLORE[0] if booklore else None,
+                              booklore_password=BOOKLORE[1] if booklore else None)
+    return lambda: ObservedClient(
+        ledger, credentials, DatabaseTokenStore(db, server.url, BOOKLORE[0] if booklore else ""),
+        timeout=(2.0, READ_TIMEOUT), features=DatabaseFeatureStore(db, server.url))
 
 
 # The local database -----------------------------------------------------------------

@@ -21,14 +21,16 @@ from hypothesis import strategies as st
 from bridge import HeadlessHost
 from python_core.errors import BookLoreError
 from python_core.facade import BookLoreSync
-from python_core.server.client import BookLoreClient, Credentials, md5_hex
+from python_core.server.client import BookLoreClient, Credentials, Tokens, md5_hex
+from python_core.server.credentials import MemoryTokenStore
 from tests.reliability.raw_server import RESET, SILENCE, RawServer
 from tests.reliability.support import T0, integrity, open_raw
 from tools.booklore_server import make_sample_library
 
 KO_PASSWORD = "kö-pass-1234"
 BL_PASSWORD = "blü-secret-5678"
-SECRETS = (KO_PASSWORD, md5_hex(KO_PASSWORD), BL_PASSWORD)
+SECRETS = (KO_PASSWORD, md5_hex(KO_PASSWORD), BL_PASSWORD, "access-token-1234",
+           "refresh-token-5678")
 HUGE = 9 * 1024 * 1024  # past the client's 8 MiB cap
 
 
@@ -77,7 +79,8 @@ CONTENT_TYPES = st.sampled_from(["application/json", "application/json;charset=U
 FRAMINGS_LIST = ["length", "truncated", "close", "chunked", "broken_chunks", "bad_gzip",
                  "echo_request", "huge_declared", "huge_streamed", "reset", "silence", "garbage",
                  "nothing"]
-CALLS_LIST = ["batch", "single", "by_hash", "auth", "health", "probe", "search"]
+CALLS_LIST = ["batch", "single", "by_hash", "auth", "health", "probe", "search", "listing",
+              "read_back"]
 FRAMINGS, CALLS = st.sampled_from(FRAMINGS_LIST), st.sampled_from(CALLS_LIST)
 
 
@@ -123,8 +126,10 @@ def call_client(client: BookLoreClient, which: str):
         "by_hash": (lambda: client.book_by_hash("0" * 32), (dict, type(None))),
         "auth": (lambda: client.check_koreader_auth(), str),
         "health": (lambda: client.healthcheck(), dict),
-        "probe": (lambda: client.probe("by_hash", hash="x"), tuple),
+        "probe": (lambda: client.has("batch_sessions"), (bool, type(None))),
         "search": (lambda: client.search_books(title="Dune"), list),
+        "listing": (lambda: client.library_books(), list),
+        "read_back": (lambda: list(client.book_sessions(7)), list),
     }
     return calls[which]
 
@@ -166,7 +171,9 @@ def check_one_answer(raw_server, answer, which):
     credentials = Credentials(raw_server.url, koreader_user="kouser",
                               koreader_key=md5_hex(KO_PASSWORD), booklore_user="reader",
                               booklore_password=BL_PASSWORD)
-    with BookLoreClient(credentials, timeout=(1.0, 0.5)) as client:
+    tokens = MemoryTokenStore()  # already logged in: JWT calls meet the answer at once
+    tokens.save_tokens(Tokens("access-token-1234", "refresh-token-5678"))
+    with BookLoreClient(credentials, tokens, timeout=(1.0, 0.5)) as client:
         call, promised = call_client(client, which)
         try:
             value = call()

@@ -7,7 +7,9 @@ kill a second sync on the same file before looking.
 After each trial: the file passes `PRAGMA integrity_check`, every recorded session is in
 exactly one of pending/historical, the next sync is not blocked by the dead one's lease,
 finishes and drains the queue, and every extra copy on the server is counted locally as an
-unconfirmed send of that session.
+unconfirmed send of that session. Run twice: with the KOReader account only, and with the
+BookLore account as well, where every session must be on the server exactly once (what a
+dead sync may have sent is read back before anything is sent again).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ SEED = 7_2026
 BOOKS = 6
 SESSIONS = 320
 REPO = Path(__file__).resolve().parents[2]
-MID_TX = ("mark_sending", "move_to_history", "record_failure", "release_stale_sends")
+MID_TX = ("mark_sending", "move_to_history", "record_failure", "release_stale_sends",
+          "clear_doubt")
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +58,15 @@ def server():
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def template(server, tmp_path_factory):
-    """A closed database with SESSIONS queued sessions, half of them not yet resolved."""
+@pytest.fixture(scope="module", params=["koreader", "booklore"],
+                ids=["koreader-account", "with-booklore-account"])
+def template(request, server, tmp_path_factory):
+    """A closed database with SESSIONS queued sessions, half of them not yet resolved; with
+    the BookLore account as well in the second run."""
     server, book_ids = server
     folder = tmp_path_factory.mktemp("template")
     core = BookLoreSync(folder)
-    for key, value in settings_for(server).items():
+    for key, value in settings_for(server, request.param == "booklore").items():
         assert core.set_setting(key, value)["ok"]
     rng, recorded = random.Random(SEED), set()
     for serial in range(SESSIONS):
@@ -69,7 +74,7 @@ def template(server, tmp_path_factory):
         assert core.record_session(event)["saved"]
         recorded.add((event["book_hash"], iso_utc(event["start_time"])))
     core.close()  # the last connection checkpoints the WAL into the main file
-    return folder / DB_FILENAME, recorded
+    return folder / DB_FILENAME, recorded, request.param == "booklore"
 
 
 def run_child(settings_dir: Path, mode: str, n: int, delay: float | None) -> str:
@@ -108,9 +113,10 @@ def kill_point(rng: random.Random) -> tuple[str, int, float | None]:
 
 def test_sigkill_anywhere_in_a_sync_loses_nothing(server, template, tmp_path, capsys):
     server, book_ids = server
-    template_file, recorded = template
+    template_file, recorded, exactly_once = template
     rng = random.Random(SEED)
     outcomes = collections.Counter()
+    duplicates = 0
     for trial in range(TRIALS):
         settings_dir = tmp_path / f"trial{trial}"
         settings_dir.mkdir()
@@ -121,9 +127,13 @@ def test_sigkill_anywhere_in_a_sync_loses_nothing(server, template, tmp_path, ca
             said = run_child(settings_dir, *kill_point(rng))
             outcomes["finished before the kill" if "done" in said else said.split("#")[0]] += 1
         server.set_fault(None)
-        check_after_kill(settings_dir, recorded, server, book_ids, trial)
+        copies = check_after_kill(settings_dir, recorded, server, book_ids, trial, exactly_once)
+        duplicates += copies
+    account = "with the BookLore account" if exactly_once else "KOReader account only"
     with capsys.disabled():
-        print(f"\nkill during sync: {TRIALS} trials, kills by point {dict(sorted(outcomes.items()))}")
+        print(f"\nkill during sync ({account}): {TRIALS} trials, {duplicates} duplicates and 0 "
+              f"lost on the server, kills by point {dict(sorted(outcomes.items()))}")
+    assert (duplicates == 0) if exactly_once else (duplicates > 0)
     assert sum(outcomes.values()) - outcomes["finished before the kill"] >= 50
     assert any(point.startswith("killed at mid_tx") for point in outcomes)
 
@@ -134,7 +144,9 @@ def seeded_faults(rng: random.Random):
     return lambda method, path: rng.choices(list(weights), list(weights.values()))[0]
 
 
-def check_after_kill(settings_dir: Path, recorded, server, book_ids, trial: int) -> None:
+def check_after_kill(settings_dir: Path, recorded, server, book_ids, trial: int,
+                     exactly_once: bool) -> int:
+    """Every invariant after one trial; returns the extra copies on the server."""
     conn = open_raw(settings_dir)
     assert integrity(conn) == "ok", trial
     assert_each_session_in_exactly_one_table(conn, recorded)
@@ -155,3 +167,7 @@ def check_after_kill(settings_dir: Path, recorded, server, book_ids, trial: int)
     doubled = {key: n for key, n in copies.items() if n - 1 > unconfirmed[key]}
     assert not doubled, f"trial {trial}: {len(doubled)} uncounted duplicates, e.g. " \
                         f"{sorted(doubled.items())[:3]}"
+    if exactly_once:
+        twice = sorted(key for key, n in copies.items() if n > 1)
+        assert not twice, f"trial {trial}: {len(twice)} sessions stored twice, e.g. {twice[:3]}"
+    return sum(n - 1 for n in copies.values())

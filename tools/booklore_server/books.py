@@ -25,6 +25,48 @@ def book_dto(state, book):
     return _without_nulls(dto)
 
 
+ADDED_ON = "2026-01-01T00:00:00Z"
+
+
+def _file_dto(book, file_id, file_name, size_kb, book_type):
+    """A ``BookFile``: where it lives, its type and its size (bytes // 1024); no hash."""
+    return _without_nulls({
+        "id": file_id, "bookId": book.id, "fileName": file_name,
+        "filePath": f"/books/{file_name}", "fileSubPath": "", "folderBased": False,
+        "bookType": book_type, "fileSizeKb": size_kb,
+        "extension": file_name.rpartition(".")[2].lower() or None, "addedOn": ADDED_ON})
+
+
+def list_view_dto(state, book, with_description=False):
+    """One entry of ``GET /api/v1/books`` (§2.18, list view): lock flags and external ids
+    stripped, ``allMetadataLocked`` added, empty collections left out."""
+    metadata = {"bookId": book.id, "title": book.title, "language": "en",
+                "isbn13": book.isbn13, "isbn10": book.isbn10,
+                "coverUpdatedOn": ADDED_ON, "allMetadataLocked": False}
+    if book.authors:
+        metadata["authors"] = list(book.authors)
+    if with_description:
+        metadata["description"] = None  # no description is stored here; NON_NULL drops it
+    dto = {"id": book.id, "libraryId": LIBRARY_ID, "libraryName": LIBRARY_NAME,
+           "title": book.title,
+           "primaryFile": _file_dto(book, book.file_id, book.file_name, book.file_size_kb,
+                                    book.book_type),
+           "metadata": _without_nulls(metadata), "personalRating": state.ratings.get(book.id),
+           "readStatus": "UNREAD"}
+    if book.alternative_formats:
+        dto["alternativeFormats"] = [_file_dto(book, file_id, name, size, kind)
+                                     for name, size, kind, file_id in book.alternative_formats]
+    return _without_nulls(dto)
+
+
+def list_books(server, request):
+    """``GET /api/v1/books``: every live book of the caller's libraries (one library here,
+    which every user belongs to), in no particular order."""
+    with_description = request.query.get("withDescription", "false").lower() == "true"
+    return json_response(200, [list_view_dto(server.state, book, with_description)
+                               for book in server.state.books.values()])
+
+
 def _without_nulls(mapping):
     return {key: value for key, value in mapping.items() if value is not None}
 

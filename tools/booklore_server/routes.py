@@ -35,6 +35,7 @@ ROUTES = (
     Route("GET", r"/api/koreader/books/by-hash/(?P<file_hash>[^/]+)", books.by_hash, True),
     Route("GET", r"/api/v1/books/by-hash/(?P<file_hash>[^/]+)", books.by_hash, True),
     Route("GET", r"/api/v1/books/search", books.search, True),
+    Route("GET", r"/api/v1/books", books.list_books),
     Route("PUT", r"/api/v1/books/personal-rating", books.update_rating),
     Route("GET", r"/api/v1/books/(?P<book_id>[^/]+)", books.get_book),
     Route("POST", r"/api/v1/reading-sessions", sessions.record_one),

@@ -78,20 +78,24 @@ class BookLoreServer:
         return self.state.add_user(username, password, koreader, admin)
 
     def add_book(self, title, authors=(), file_hash=None, isbn13=None, isbn10=None,
-                 book_type="EPUB", file_name=None, file_size_kb=None):
-        """A book whose primary file has ``current_hash == file_hash``; returns its id."""
-        if book_type not in BOOK_TYPES:
+                 book_type="EPUB", file_name=None, file_size_kb=None, alternative_formats=()):
+        """A book whose primary file has ``current_hash == file_hash``; returns its id.
+        ``file_size_kb`` is what the server lists (bytes // 1024); ``alternative_formats``
+        are further files of the book as ``(file_name, size_kb, book_type)``."""
+        if book_type not in BOOK_TYPES or any(kind not in BOOK_TYPES
+                                              for _n, _s, kind in alternative_formats):
             raise ValueError(f"book_type must be one of {BOOK_TYPES}")
         return self.state.add_book(
             title=title, authors=list(authors), file_hash=file_hash, isbn13=isbn13,
-            isbn10=isbn10, book_type=book_type, file_name=file_name, file_size_kb=file_size_kb)
+            isbn10=isbn10, book_type=book_type, file_name=file_name, file_size_kb=file_size_kb,
+            alternative_formats=alternative_formats)
 
     def add_sample_library(self, books):
         """Register ``SampleBook``s from ``make_sample_library``; returns their ids."""
         return [self.add_book(title=b.title, authors=b.authors, file_hash=b.file_hash,
                               isbn13=b.isbn13, book_type=b.book_type,
                               file_name=os.path.basename(b.path),
-                              file_size_kb=max(1, os.path.getsize(b.path) // 1024))
+                              file_size_kb=os.path.getsize(b.path) // 1024)
                 for b in books]
 
     def set_fault(self, fault_for_request):
@@ -102,6 +106,11 @@ class BookLoreServer:
         """Drop stored sessions, ratings, annotations, notes, bookmarks, the request log
         and login-failure counters; keep users, books and issued tokens."""
         self.state.reset_records()
+
+    def clear_request_log(self):
+        """Forget the requests seen so far; keep everything stored."""
+        with self.state.lock:
+            self.state.request_log.clear()
 
     # -- clock and token lifetime ---------------------------------------------------
     def clock(self):

@@ -52,6 +52,8 @@ class Book:
     book_type: str
     file_name: str
     file_size_kb: int | None
+    #: Other files of the same book (another format): ``(file_name, size_kb, book_type)``.
+    alternative_formats: list = dataclasses.field(default_factory=list)
 
 
 class LibraryState:
@@ -88,12 +90,15 @@ class LibraryState:
             self.users[user.id] = user
             return user.id
 
-    def add_book(self, **fields):
+    def add_book(self, alternative_formats=(), **fields):
+        alternatives = list(alternative_formats)
         with self.lock:
             book_id = next(self._book_ids)
             if not fields.get("file_name"):
                 fields["file_name"] = f"book-{book_id}.{fields['book_type'].lower()}"
-            book = Book(id=book_id, file_id=next(self._file_ids), **fields)
+            book = Book(id=book_id, file_id=next(self._file_ids),
+                        alternative_formats=[(name, size, kind, next(self._file_ids))
+                                             for name, size, kind in alternatives], **fields)
             self.books[book.id] = book
             return book.id
 
