@@ -198,6 +198,11 @@ class HeadlessHost:
         """n page turns (each its own PageUpdate); negative goes back."""
         self._call("turn_page", int(n))
 
+    def swipe_page(self, n: int = 1) -> None:
+        """n page turns by swipe, through UIManager's input routing as a finger's would go:
+        a toast lets them through (and closes), a dialog on top takes them."""
+        self._call("swipe", int(n))
+
     def goto_page(self, p: int) -> None:
         self._call("goto_page", int(p))
 

@@ -79,7 +79,7 @@ CALLS: dict[str, Call] = {call.name: call for call in (
     _quick("capture_rating_and_annotations", lambda core, reader, event=None:
            core.capture_rating_and_annotations(_options(event)), journaled=True),
     _quick("take_notices", lambda core, reader: core.take_notices()),
-    _quick("import_progress", lambda core, reader: core.import_progress()),
+    _quick("work_progress", lambda core, reader: core.work_progress()),
     _quick("next_unmatched_book", lambda core, reader, after=None: core.next_unmatched_book(
         after if isinstance(after, int) and not isinstance(after, bool) else None)),
     _slow("sync_pending", lambda core, reader, options=None: core.sync_pending(

@@ -33,6 +33,7 @@ from python_core.errors import (
     StoreError,
     internal_error_text,
 )
+from python_core.progress import Progress, ProgressBoard, fan_out
 from python_core.reading import sessions as session_rules
 from python_core.reading.sessions import session_row
 from python_core.reading.tracker import ReadingTracker
@@ -86,8 +87,8 @@ class BookLoreSync:
         self.readers: dict[str | None, ReadingTracker] = {None: self.reading}
         #: Where this core runs, for Test Connection (the sidecar names its process).
         self.runs_in = "inside KOReader's process"
-        #: How far the running history import is, for the menu to poll (import_progress).
-        self.import_state = {"done": 0, "total": 0}
+        #: How far the long work running now has got (`work_progress`).
+        self.work = ProgressBoard()
 
     def __enter__(self) -> "BookLoreSync":
         return self
@@ -218,25 +219,22 @@ class BookLoreSync:
 
     @use_case
     def import_history(self, statistics: str | None = None, books: list[str] | None = None,
-                       dry_run: bool = False, progress=None,
+                       dry_run: bool = False, progress: Progress | None = None,
                        settings_dir: str | None = None) -> dict[str, Any]:
         """Queue the reading in KOReader's statistics and the ratings and highlights in its
         sidecars (under the KOReader home beside the settings folder and under `books`);
         `dry_run` writes nothing. Safe to run again: nothing is imported twice.
-        `settings_dir` is KOReader's settings folder when the queue is elsewhere."""
+        `settings_dir` is KOReader's settings folder when the queue is elsewhere.
+        `progress` hears how many page visits are done, as does `work_progress`."""
         from python_core.history.import_report import report_text
         from python_core.history.statistics_import import ImportRequest, run_import
         folder = Path(settings_dir) if settings_dir else self.db.path.parent
         request = ImportRequest(Path(statistics) if statistics else folder / STATISTICS_FILE,
                                 [folder.parent, *(Path(b) for b in books or [])], dry_run)
         current = self.settings()
-        self.import_state = {"done": 0, "total": 0}
-
-        def noted(done: int, total: int) -> None:
-            self.import_state = {"done": done, "total": total}
-            if progress is not None:
-                progress(done, total)
-        report = run_import(self.db, current, self._client_factory(current), request, noted)
+        with self.work.running("import"):
+            report = run_import(self.db, current, self._client_factory(current), request,
+                                fan_out(self.work, progress))
         return {**report, "ok": "stopped" not in report, "message": report.get("stopped"),
                 "text": report_text(report)}
 
@@ -255,11 +253,6 @@ class BookLoreSync:
         return {"ended": result is not None, **(result or {})}
 
     @use_case
-    def import_progress(self) -> dict[str, Any]:
-        """{done, total} of the history import running now (or the last one)."""
-        return dict(self.import_state)
-
-    @use_case
     def queue_counts(self) -> dict[str, Any]:
         conn = self.db.connection()
         return {**item_queues.counts(conn), "cache": book_cache.counts(conn)}
@@ -271,25 +264,40 @@ class BookLoreSync:
         return {"cache": cache, "pending": pending, "text": _details_text(cache, pending)}
 
     @use_case
-    def sync_pending(self, online: bool = True) -> dict[str, Any]:
+    def work_progress(self) -> dict[str, Any]:
+        """How far the long work running now (a sync, a match pass, an import) has got:
+        {active} and, once it has begun a stage, {job, stage, done, total, text}."""
+        return self.work.current()
+
+    @use_case
+    def sync_pending(self, online: bool = True,
+                     progress: Progress | None = None) -> dict[str, Any]:
+        """Upload everything queued. `progress` hears how far it has got, as does
+        `work_progress` meanwhile."""
         from python_core.sync.run import run_sync
         current = self.settings()
-        report = run_sync(self.db, current, self._client_factory(current), online=online)
+        with self.work.running("sync"):
+            report = run_sync(self.db, current, self._client_factory(current), online=online,
+                              progress=fan_out(self.work, progress))
         return report.as_dict()
 
     @use_case
-    def match_unmatched(self, online: bool = True) -> dict[str, Any]:
+    def match_unmatched(self, online: bool = True,
+                        progress: Progress | None = None) -> dict[str, Any]:
         """Match by fingerprint, then upload the newly matched books' items quietly."""
         from python_core.matching import automatic as matching
         from python_core.sync.run import OFFLINE_TEXT, run_sync
         if not online:
             return {"matched": 0, "summary": OFFLINE_TEXT}
         current = self.settings()
-        result = matching.match_unmatched(self.db, current, self._client_factory(current))
-        if result["matched"]:
-            report = run_sync(self.db, current, self._client_factory(current),
-                              resolve_books=False)
-            result["synced"] = report.synced
+        told = fan_out(self.work, progress)
+        with self.work.running("match"):
+            result = matching.match_unmatched(self.db, current, self._client_factory(current),
+                                             told)
+            if result["matched"]:
+                report = run_sync(self.db, current, self._client_factory(current),
+                                  resolve_books=False, progress=told)
+                result["synced"] = report.synced
         return result
 
     @use_case

@@ -176,6 +176,34 @@ BEHAVIOURS = [
               eq(UIManager._window_stack[#UIManager._window_stack].widget.toast, nil,
                  "gone after its 2 s")
               """),
+    Behaviour(("Notification:new",), "frontend/ui/widget/notification.lua init/onShow/"
+              "onGesture, frontend/ui/uimanager.lua UIManager:sendEvent",
+              "shown with UIManager:show it appears whatever the mask, closes itself after "
+              "`timeout` seconds, and input (a gesture, a key) closes it without being "
+              "consumed: UIManager:sendEvent hands it on to the window below",
+              r"""
+              local Notification = require("ui/widget/notification")
+              local Event = require("ui/event")
+              local shown = #UIManager._toasts
+              G_reader_settings:saveSetting("notification_sources_to_show_mask", Notification.SOURCE_NONE)
+              local toast = Notification:new{ text = "Uploading… 1 of 2", timeout = 10 }
+              UIManager:show(toast)
+              G_reader_settings:delSetting("notification_sources_to_show_mask")
+              eq(#UIManager._toasts - shown, 1, "shown regardless of the mask")
+              run(9)
+              eq(UIManager:isWidgetShown(toast), true, "still there before its timeout")
+              run(1)
+              eq(UIManager:isWidgetShown(toast), false, "gone after its timeout")
+              local ui = require("apps/filemanager/filemanager").instance
+              local below
+              ui.onGesture = function(_, ges) below = ges.direction return true end
+              toast = Notification:new{ text = "t", timeout = 10 }
+              UIManager:show(toast)
+              UIManager:sendEvent(Event:new("Gesture", { ges = "swipe", direction = "west" }))
+              ui.onGesture = nil
+              eq(UIManager:isWidgetShown(toast), false, "closed by the swipe")
+              eq(below, "west", "the swipe went on to the window below")
+              """),
     # UIManager ------------------------------------------------------------------------------
     Behaviour(("UIManager:show", "UIManager:close"), "frontend/ui/uimanager.lua UIManager:show/close",
               "nil is ignored by both; close sends FlushSettings then CloseWidget before the "

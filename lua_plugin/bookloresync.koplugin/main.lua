@@ -22,6 +22,7 @@ local core = require("bookloresync/core")
 local Manage = require("bookloresync/manage")
 local Matching = require("bookloresync/matching")
 local MenuTree = require("bookloresync/menutree")
+local Progress = require("bookloresync/progress")
 local Reading = require("bookloresync/reading")
 
 local BookLoreSync = WidgetContainer:extend{
@@ -117,8 +118,12 @@ function BookLoreSync:runSync(interactive, reason)
     end
     BookLoreSync.sync_waiting_for_network = false -- a sync drains everything queued
     logger.dbg("BookLoreSync: trigger", reason)
-    core.sync_pending({},
-        function(report) self:onSyncFinished(report, interactive) end)
+    local progress = interactive and Progress.follow(core) or nil -- automatic ones stay silent
+    local started = core.sync_pending({}, function(report)
+        if progress then progress:stop() end
+        self:onSyncFinished(report, interactive)
+    end)
+    if progress and not started.ok then progress:stop() end
 end
 
 function BookLoreSync:onSyncFinished(report, interactive)

@@ -8,13 +8,13 @@ the text a person reads. Failures are printed by `main` from the result's `messa
 from __future__ import annotations
 
 import argparse
-import contextlib
 import getpass
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from python_core.cli.progress import terminal_progress
 from python_core.settings import SETTINGS
 from python_core.sync.report import KINDS
 
@@ -72,7 +72,15 @@ def status(core: BookLoreSync, args: argparse.Namespace) -> dict:
 
 
 def sync(core: BookLoreSync, args: argparse.Namespace) -> dict:
-    return core.sync_pending(online=True)
+    with terminal_progress(args) as bar:
+        return core.sync_pending(online=True, progress=bar)
+
+
+def match(core: BookLoreSync, args: argparse.Namespace) -> dict:
+    """Match Unmatched Books, the automatic part: every unmatched book's fingerprint is
+    asked of the server, and the newly matched books' items are uploaded."""
+    with terminal_progress(args) as bar:
+        return core.match_unmatched(online=True, progress=bar)
 
 
 def test_connection(core: BookLoreSync, args: argparse.Namespace) -> dict:
@@ -91,35 +99,10 @@ def clear_cache(core: BookLoreSync, args: argparse.Namespace) -> dict:
 
 
 def import_history(core: BookLoreSync, args: argparse.Namespace) -> dict:
-    with progress_bar(args) as progress:
+    with terminal_progress(args) as progress:
         return core.import_history(statistics=args.statistics, books=args.books,
                                    dry_run=args.dry_run, progress=progress,
                                    settings_dir=args.settings_folder)
-
-
-@contextlib.contextmanager
-def progress_bar(args: argparse.Namespace) -> Iterator[Callable[[int, int], None] | None]:
-    """tqdm on stderr for a person at a terminal, shown once the work takes over a second;
-    nothing with --json, when stderr is not a terminal, or without tqdm."""
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency; the core runs without it
-        tqdm = None
-    if tqdm is None or getattr(args, "json", False) or not sys.stderr.isatty():
-        yield None
-        return
-    bar = tqdm(total=0, unit=" page visits", unit_scale=True, delay=1.0, file=sys.stderr,
-               leave=False)
-
-    def update(done: int, total: int) -> None:
-        if bar.total != total:
-            bar.total = total
-        bar.update(done - bar.n)
-
-    try:
-        yield update
-    finally:
-        bar.close()
 
 
 def _import_arguments(parser: argparse.ArgumentParser) -> None:
@@ -171,6 +154,8 @@ COMMANDS = (
     Command("sync", "upload everything pending now", sync, lambda args, r: r["summary"]),
     Command("test-connection", "check the server, both accounts and what the server offers",
             test_connection, lambda args, r: r["summary"]),
+    Command("match", "match unmatched books by fingerprint (Match Unmatched Books)", match,
+            lambda args, r: r["summary"]),
     Command("clear-pending", "discard queued items of some kinds", clear_pending,
             lambda args, r: "\n".join(f"Cleared {n} pending {kind}"
                                       for kind, n in r["cleared"].items()), _kinds),

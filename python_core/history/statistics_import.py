@@ -24,6 +24,7 @@ from python_core.history import sidecars as sidecar_files
 from python_core.history.server_reading import ImportStopped, ServerReading
 from python_core.history.sidecar_books import capture_event, statistics_title
 from python_core.history.sittings import KnownSpans, Sitting, Visit, new_visits, sittings
+from python_core.progress import IMPORTING, Progress, StageCounter, no_progress
 from python_core.reading import sessions as session_rules
 from python_core.store import Database, book_cache, imported_reading, item_queues, session_queue
 from python_core.store.koreader_statistics import open_statistics
@@ -32,7 +33,6 @@ log = logging.getLogger("booklore_sync.history")
 
 #: Books per transaction: short enough for the plugin's own writes to wait < 1 s.
 CHUNK_BOOKS = 25
-Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -65,7 +65,7 @@ class _Plan:
 
 
 def run_import(db: Database, settings: dict[str, Any], client_factory: Callable,
-               request: ImportRequest, progress: Progress | None = None) -> dict[str, Any]:
+               request: ImportRequest, progress: Progress = no_progress) -> dict[str, Any]:
     scan = sidecar_files.scan(request.roots)
     results: dict[str, BookResult] = {}
     server = ServerReading(db, settings, client_factory)
@@ -87,6 +87,7 @@ def _import_statistics(db, settings, request, stats, scan, server, results, coun
                        progress) -> None:
     books, total = stats.books(), stats.visit_count()
     plan, now, done = _Plan(), utc_now(), 0
+    counted = StageCounter(progress, "import", IMPORTING, total)
     try:
         for book_id, visits in stats.visits_by_book():
             done += len(visits)
@@ -101,8 +102,7 @@ def _import_statistics(db, settings, request, stats, scan, server, results, coun
             if plan.books >= CHUNK_BOOKS:
                 _write(db, plan, request.dry_run)
                 plan = _Plan()
-            if progress:
-                progress(done, total)
+            counted.at(done)
     finally:
         _write(db, plan, request.dry_run)  # what was checked is kept, even if the server stopped
     counts["visits"] = done

@@ -23,6 +23,10 @@ COUNT_QUEUES = """
     SELECT (SELECT count(*) FROM pending_sessions),
            (SELECT count(*) FROM pending_annotations),
            (SELECT count(*) FROM pending_ratings)"""
+COUNT_READY = """
+    SELECT (SELECT count(*) FROM pending_sessions WHERE book_id IS NOT NULL),
+           (SELECT count(*) FROM pending_annotations WHERE book_id IS NOT NULL),
+           (SELECT count(*) FROM pending_ratings WHERE book_id IS NOT NULL)"""
 UNRESOLVED_HASHES = """
     SELECT book_hash FROM pending_sessions WHERE book_id IS NULL
     UNION SELECT book_hash FROM pending_annotations WHERE book_id IS NULL
@@ -84,6 +88,12 @@ ITEM_FAILURE = """
 
 def counts(conn: sqlite3.Connection) -> dict[str, int]:
     sessions, annotations, ratings = conn.execute(COUNT_QUEUES).fetchone()
+    return {"sessions": sessions, "annotations": annotations, "ratings": ratings}
+
+
+def ready_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Per queue, the items whose book is known: what a sync can send now."""
+    sessions, annotations, ratings = conn.execute(COUNT_READY).fetchone()
     return {"sessions": sessions, "annotations": annotations, "ratings": ratings}
 
 

@@ -14,6 +14,7 @@ import logging
 from python_core.books.matches import NO_MATCH, NO_MATCH_HASH_OR_ISBN
 from python_core.books.resolver import BookResolver, Found
 from python_core.errors import AuthError, BookLoreError, Unreachable
+from python_core.progress import LOOKING_UP, StageCounter
 from python_core.store import Database, book_cache, item_queues
 from python_core.sync.phase import (
     CHECK_ACCOUNT,
@@ -32,8 +33,11 @@ def resolve_queued(phase: PhaseContext, settings: dict) -> None:
     unresolved = item_queues.unresolved_hashes(conn)
     resolver = BookResolver(db, phase.client, settings)
     resolved = 0
+    looked_up = StageCounter(phase.progress, "sync", LOOKING_UP, len(unresolved))
     try:
-        for book_hash in unresolved:
+        for done, book_hash in enumerate(unresolved):
+            looked_up.at(done)
+            phase.keepalive()
             known = book_cache.known_book_id(conn, book_hash)
             found = Found(known, "hash") if known is not None else _ask_server(
                 phase, resolver, book_hash)
@@ -43,6 +47,7 @@ def resolve_queued(phase: PhaseContext, settings: dict) -> None:
                 item_queues.assign_book_id(tx, book_hash, found.book_id)
                 book_cache.set_book_id(tx, book_hash, found.book_id, found.source, phase.now())
             resolved += 1
+        looked_up.finish()
     finally:
         report.resolved_books += resolved
     still_unknown = len(unresolved) - resolved

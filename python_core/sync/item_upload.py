@@ -68,6 +68,7 @@ def endpoints_for(row) -> list[str]:
 
 def _attempt(phase: PhaseContext, kind: str, item_id: int, send: Callable[[], None]) -> None:
     """One item's request; a failure follows the phase's one rule (`PhaseContext`)."""
+    phase.between_requests()
     try:
         send()
     except BookLoreError as exc:

@@ -1,10 +1,12 @@
 """What every phase of a sync is handed, and the one rule for a failed upload.
 
 A phase (book resolution, ratings, annotations, sessions) needs the same few things: the
-database, the client, the report it adds to, the clock, and the two hooks of the run
-(`checkpoint`, which the kill tests use to stop the process at a named step, and
-`keepalive`, which renews the sync lease during a long drain). They travel together as one
-`PhaseContext` instead of as argument lists that grow with every phase.
+database, the client, the report it adds to, the clock, and the hooks of the run
+(`checkpoint`, which the kill tests use to stop the process at a named step, `keepalive`,
+which renews the sync lease during a long drain, and `progress`, which tells whoever
+started the sync how far it has got). They travel together as one `PhaseContext` instead
+of as argument lists that grow with every phase. A phase calls `between_requests()` before
+each request it sends: the lease is renewed and the upload count told.
 
 The failure rule is the same for every upload, whatever it carries:
 
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from python_core.errors import AuthError, BookLoreError, Unreachable
+from python_core.progress import UPLOADING, Progress, StageCounter, no_progress
 from python_core.store import Database
 from python_core.sync.report import SINGULAR, SyncReport
 
@@ -63,6 +66,23 @@ class PhaseContext:
     now: Callable[[], str]
     checkpoint: Callable[[str], None] = no_checkpoint
     keepalive: Callable[[], None] = no_keepalive
+    progress: Progress = no_progress
+    _uploads: StageCounter | None = None
+
+    def count_uploads(self, total: int) -> None:
+        """The upload phases begin with `total` items ready to send."""
+        self._uploads = StageCounter(self.progress, "sync", UPLOADING, total)
+
+    def between_requests(self) -> None:
+        """Before each request of a phase: renew the lease, tell how many items are done
+        (uploaded or failed; both count, as neither is left to send in this sync)."""
+        self.keepalive()
+        self.tell_uploads()
+
+    def tell_uploads(self) -> None:
+        if self._uploads is not None:
+            done = sum(self.report.synced.values()) + sum(self.report.failed.values())
+            self._uploads.at(done)
 
     def upload_failed(self, kind: str, exc: BookLoreError, record: Record, count: int = 1,
                       unsent: Record | None = None) -> None:

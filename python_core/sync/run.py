@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from python_core.clock import utc_now
+from python_core.progress import Progress, no_progress
 from python_core.store import Database, item_queues, session_queue
 from python_core.sync import book_resolution, item_upload
 from python_core.sync.phase import Offline, PhaseContext, StopPhase, no_checkpoint
@@ -28,11 +29,12 @@ OFFLINE_TEXT = "No network connection"
 
 def run_sync(db: Database, settings: dict[str, Any], make_client: Callable[[], Any], *,
              online: bool = True, checkpoint: Callable[[str], None] | None = None,
-             resolve_books: bool = True) -> SyncReport:
+             resolve_books: bool = True, progress: Progress = no_progress) -> SyncReport:
     """Sync everything queued; never raises for server or network trouble.
 
     `resolve_books=False` skips asking the server about unresolved books: for callers
-    (matching) that have just asked it themselves."""
+    (matching) that have just asked it themselves. `progress` hears how far the book
+    look-ups and then the uploads have got (python_core/progress.py)."""
     report = SyncReport()
     with single_flight(db) as lease:
         if lease is None:
@@ -48,7 +50,7 @@ def run_sync(db: Database, settings: dict[str, Any], make_client: Callable[[], A
             return report
         with make_client() as client:
             phase = PhaseContext(db, client, report, utc_now,
-                                 checkpoint or no_checkpoint, lease.renew_if_due)
+                                 checkpoint or no_checkpoint, lease.renew_if_due, progress)
             try:
                 _phases(phase, settings, lease, resolve_books)
             except Offline as exc:
@@ -56,6 +58,7 @@ def run_sync(db: Database, settings: dict[str, Any], make_client: Callable[[], A
                 report.note(f"{OFFLINE_TEXT}: {exc}")
             finally:
                 report.requests = getattr(client, "requests_sent", 0)
+            phase.tell_uploads()
         report.waiting = item_queues.counts(db.connection())
     return report
 
@@ -83,6 +86,7 @@ def _phases(phase: PhaseContext, settings: dict[str, Any], lease: SyncLease,
     if resolve_books:
         _run(book_resolution.resolve_queued, phase, settings)
     phase.checkpoint("resolved")
+    phase.count_uploads(_sendable(phase, settings))
     if settings["booklore_username"]:
         _run(item_upload.upload_ratings, phase)
         phase.checkpoint("ratings")
@@ -94,6 +98,14 @@ def _phases(phase: PhaseContext, settings: dict[str, Any], lease: SyncLease,
             phase.report.note("Ratings and annotations need the BookLore account; they wait")
     lease.renew_if_due()
     _run(SessionUploader(phase, settings).run)
+
+
+def _sendable(phase: PhaseContext, settings: dict[str, Any]) -> int:
+    """How many items the upload phases will try: those whose book is known (ratings and
+    annotations only with the BookLore account)."""
+    ready = item_queues.ready_counts(phase.db.connection())
+    items = ready["ratings"] + ready["annotations"] if settings["booklore_username"] else 0
+    return ready["sessions"] + items
 
 
 def _run(upload: Callable[..., None], *args: Any) -> None:

@@ -77,7 +77,7 @@ class SessionUploader:
             if not rows:
                 return
             last_id = rows[-1]["id"]
-            self.phase.keepalive()
+            self.phase.between_requests()
             uploads = self._prepare(rows)
             if not uploads:
                 continue

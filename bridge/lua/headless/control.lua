@@ -74,6 +74,14 @@ control.close_book = onBook(function(ui)
 end)
 
 control.turn_page = onBook(function(ui, count) ui:turnPages(count) end)
+
+--- `count` swipes (negative: back) through UIManager's input routing, as a finger does.
+function control.swipe(count)
+    local direction = count >= 0 and "west" or "east"
+    for _ = 1, math.abs(count) do
+        UIManager:sendEvent(Event:new("Gesture", { ges = "swipe", direction = direction }))
+    end
+end
 control.goto_page = onBook(function(ui, page) ui:gotoPage(page) end)
 control.goto_percent = onBook(function(ui, fraction) ui:gotoPercent(fraction) end)
 control.set_annotations = onBook(function(ui, list) ui.annotation.annotations = list end)

@@ -2,8 +2,10 @@
 Headless host: UIManager with a window stack and a task queue on the virtual clock.
 
 Windows: toasts sit above modal windows, which sit above normal ones (the ReaderUI or
-FileManager). `sendEvent` goes to the topmost non-toast window (then only to windows
-marked `is_always_active`), `broadcastEvent` to every window.
+FileManager). `sendEvent` (input: gestures, keys) is handed to every toast above the
+topmost non-toast window without stopping there (a toast closes on input and lets it
+through, as KOReader's do), then to that window, then only to windows marked
+`is_always_active`; `broadcastEvent` goes to every window.
 
 Tasks run only when the host advances the clock or settles after an action, in time
 order and first-in-first-out at equal times. An error in a task is not caught: on a
@@ -72,9 +74,12 @@ end
 function UIManager:sendEvent(event)
     local stack = self._window_stack
     local top_index
+    local toasts = {}
     for i = #stack, 1, -1 do
         if not stack[i].widget.toast then top_index = i break end
+        table.insert(toasts, stack[i].widget)
     end
+    for _, toast in ipairs(toasts) do toast:handleEvent(event) end -- never consumed
     if not top_index then return false end
     local top = stack[top_index].widget
     if top:handleEvent(event) then return true end

@@ -8,7 +8,6 @@ return {
         "clear_pending",
         "finish_reading",
         "get_settings",
-        "import_progress",
         "next_unmatched_book",
         "page_turned",
         "queue_counts",
@@ -16,6 +15,7 @@ return {
         "start_reading",
         "take_notices",
         "view_details",
+        "work_progress",
     },
     slow = {
         "confirm_match",

@@ -8,6 +8,7 @@ local ButtonDialog = require("ui/widget/buttondialog")
 local CheckButton = require("ui/widget/checkbutton")
 local InfoMessage = require("ui/widget/infomessage")
 local NetworkMgr = require("ui/network/manager")
+local Progress = require("bookloresync/progress")
 local UIManager = require("ui/uimanager")
 local _ = require("gettext")
 local T = require("ffi/util").template
@@ -105,10 +106,13 @@ function Manage.matchUnmatched(plugin, core)
         plugin:toast(_("No network connection"))
         return
     end
-    core.match_unmatched({ online = true }, function(result)
+    local progress = Progress.follow(core)
+    local started = core.match_unmatched({ online = true }, function(result)
+        progress:stop()
         Manage.invalidate()
         plugin:onMatchFinished(result)
     end)
+    if not started.ok then progress:stop() end
 end
 
 -- Lists only the queues that have items, each pre-selected.

@@ -6,14 +6,15 @@ current queue and settings. Values entered here go to the core, which validates 
 answers with the message to show.
 ]]
 
-local InfoMessage = require("ui/widget/infomessage")
 local InputDialog = require("ui/widget/inputdialog")
 local MultiInputDialog = require("ui/widget/multiinputdialog")
+local Notification = require("ui/widget/notification")
 local UIManager = require("ui/uimanager")
 local _ = require("gettext")
 local T = require("ffi/util").template
 
 local Manage = require("bookloresync/manage")
+local Progress = require("bookloresync/progress")
 
 local MenuTree = {}
 
@@ -171,33 +172,26 @@ function MenuTree.testConnection(plugin, core)
 end
 
 -- Settings → Import reading history: KOReader's own statistics and sidecars, in the core's
--- background worker; a progress message every few seconds, then the summary. Safe to run
--- twice: the core imports nothing it already has.
-local IMPORT_POLL_SECONDS = 3
+-- background worker; how far it has got shows at the top of the screen without stopping
+-- the reader (bookloresync/progress), then the summary. Safe to run twice: the core
+-- imports nothing it already has.
 function MenuTree.importHistory(plugin, core)
     if MenuTree.importing then return plugin:toast(_("The import is already running")) end
     MenuTree.importing = true
-    local shown = InfoMessage:new{ text = _("Importing reading history…") }
-    UIManager:show(shown)
-    local function poll()
-        local progress = core.import_progress()
-        if progress.ok and progress.total > 0 then
-            UIManager:close(shown)
-            shown = InfoMessage:new{ text = T(_("Importing reading history… %1 %"),
-                                               math.floor(100 * progress.done / progress.total)) }
-            UIManager:show(shown)
-        end
-        UIManager:scheduleIn(IMPORT_POLL_SECONDS, poll)
-    end
-    UIManager:scheduleIn(IMPORT_POLL_SECONDS, poll)
+    UIManager:show(Notification:new{ text = _("Importing reading history…") })
+    local progress = Progress.follow(core)
     local home = G_reader_settings and G_reader_settings:readSetting("home_dir")
-    core.import_history({ books = { home } }, function(result)
+    local started = core.import_history({ books = { home } }, function(result)
         MenuTree.importing = false
-        UIManager:unschedule(poll)
-        UIManager:close(shown)
+        progress:stop()
         Manage.invalidate()
         plugin:showMessage(result.text or result.message or _("Import failed"))
     end)
+    if not started.ok then
+        MenuTree.importing = false
+        progress:stop()
+        plugin:toast(started.message)
+    end
 end
 
 function MenuTree.build(plugin, core)

@@ -118,6 +118,20 @@ function ReaderUI:gotoPercent(fraction)
     self:gotoPage(page, (not self.document.info.has_pages) and fraction or nil)
 end
 
+--- A swipe turns the page as KOReader's paging and rolling modules do: west forward,
+--- east back. It arrives through UIManager:sendEvent, so a dialog on top takes it first.
+function ReaderUI:onGesture(ges)
+    if type(ges) ~= "table" or ges.ges ~= "swipe" then return false end
+    if ges.direction == "west" then
+        self:turnPages(1)
+    elseif ges.direction == "east" then
+        self:turnPages(-1)
+    else
+        return false
+    end
+    return true
+end
+
 function ReaderUI:saveSettings()
     self:handleEvent(Event:new("SaveSettings"))
 end

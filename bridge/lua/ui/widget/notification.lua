@@ -1,6 +1,7 @@
 --[[--
 Headless host: Notification, a short toast above every other window that closes itself
-after `timeout` seconds (2 by default). Toasts never receive sendEvent.
+after `timeout` seconds (2 by default). As KOReader's, it takes no input: a gesture or a
+key closes it and goes on to the window below (UIManager:sendEvent).
 
 `notify(text, source)` follows KOReader's rule: the toast is shown only if its source
 (the argument, else the class's current notify source) is in the reader's
@@ -42,6 +43,13 @@ function Notification:notify(text, source)
     end
     return false
 end
+
+--- Input closes a toast and is not consumed: the window below still gets it.
+function Notification:onGesture()
+    UIManager:close(self)
+    return false
+end
+Notification.onKeyPress = Notification.onGesture
 
 function Notification:setNotifySource(source) self.notify_source = source end
 function Notification:resetNotifySource() self.notify_source = SOURCE.OTHER end
