@@ -61,11 +61,13 @@ class BookLoreRequestHandler(BaseHTTPRequestHandler):
             booklore.stopping.wait(booklore.stall_seconds)
             self.close_connection = True
         else:
-            status = self._answer(booklore, url, fault)
+            self._answer(booklore, url, fault)
+            return
         booklore.record_request(self.command, url.path, status)
 
     def _answer(self, booklore, url, fault):
-        """Read the body, build the response, then send it (or RST for LOST_RESPONSE)."""
+        """Read the body, build the response, record it, then send it (or RST for
+        LOST_RESPONSE)."""
         body = self._read_body()
         if fault is Fault.ERROR_500:
             response = application_error(500, UNEXPECTED)
@@ -77,10 +79,13 @@ class BookLoreRequestHandler(BaseHTTPRequestHandler):
                               self.client_address[0])
             response = self._dispatch(booklore, request)
         if fault is Fault.LOST_RESPONSE:
+            booklore.record_request(self.command, url.path, None)
             self._reset_connection()
-            return None
+            return
+        # Recorded before the answer leaves: a client that has its answer finds the request
+        # in the log (a test reading it right after its last call never races the server).
+        booklore.record_request(self.command, url.path, response.status)
         self._send(response)
-        return response.status
 
     @staticmethod
     def _dispatch(booklore, request):
