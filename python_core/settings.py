@@ -39,6 +39,7 @@ SETTINGS: dict[str, Setting] = {
     "silent_mode": Setting(bool, False),
     "rating_sync": Setting(bool, True),
     "annotation_sync": Setting(bool, True),
+    "bookmark_sync": Setting(bool, False),
     "notes_destination": Setting(str, "book", choices=("book", "booklore", "both")),
     "annotation_upload": Setting(str, "session_end", choices=("session_end", "finished")),
     "connect_timeout": Setting(float, 5.0, low=0.5, high=120),

@@ -229,11 +229,12 @@ def test_clearing_only_annotations_keeps_the_rating(host, epub, server):
 RATINGS_MENU = ("BookLore Sync", "Settings", "Ratings and annotations")
 
 
-def test_the_settings_submenu_sets_the_four_settings(host, settings, epub, server):
+def test_the_settings_submenu_sets_the_five_settings(host, settings, epub, server):
     menu = host.menu(*RATINGS_MENU)
     assert [(c["text"], c["checked"]) for c in menu["children"]] == [
         ("Sync rating (KOReader stars × 2)", True), ("Sync highlights and notes", True),
-        ("Notes destination", False), ("Upload highlights and notes", False)]
+        ("Notes destination", False), ("Upload highlights and notes", False),
+        ("Sync bookmarks (EPUB)", False)]
     host.tap_menu(*RATINGS_MENU, "Notes destination", "Both")
     host.tap_menu(*RATINGS_MENU, "Upload highlights and notes", "Only when the book is finished")
     host.tap_menu(*RATINGS_MENU, "Sync rating")

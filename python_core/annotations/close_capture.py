@@ -1,11 +1,13 @@
 """What a book leaves for BookLore when it closes or the device sleeps: its star rating
-(at close) and the highlights and notes BookLore does not have yet, queued before any
-network is tried.
+(at close), the highlights and notes BookLore does not have yet, and (when the reader
+syncs them) its page bookmarks, queued before any network is tried.
 
 The plugin sends KOReader's live state as plain values: the book's `summary` (rating 1–5
 stars, status) and the annotation list. Everything deciding what to queue is here, with
-the reader's settings: rating sync, highlight sync, the notes destination, and whether
-highlights wait until the book is finished. Only new or changed annotations are worked
+the reader's settings: rating sync, highlight sync, the notes destination, whether
+highlights wait until the book is finished, and bookmark sync (bookmarks are positions,
+queued at every session end; only those the EPUB can place, as BookLore keeps a bookmark
+as a CFI). Only new or changed annotations are worked
 on, so the book file is opened (for CFIs) only when there is something to place.
 """
 
@@ -15,6 +17,7 @@ import logging
 import os
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from python_core.annotations import items as annotation_items
@@ -56,15 +59,18 @@ def plan(db: Database, settings: dict[str, Any], event: dict[str, Any],
     CFIs); None when it carries neither a rating nor annotations to sync."""
     at_close = event.get("reason") == "close"
     stars = _star_count(event.get("rating")) if at_close and settings["rating_sync"] else None
-    entries = _annotation_entries(settings, event)
+    entries, wanted = _annotation_entries(settings, event)
     if not stars and not entries:
         return None
     book = book_entry(event)
     book["book_id"] = book["book_id"] or book_cache.known_book_id(db.connection(),
                                                                    book["book_hash"])
-    items, adopted = _new_annotations(db, book, entries, settings["notes_destination"], now)
+    destination = settings["notes_destination"]
+    items, adopted = _new_annotations(db, entries, lambda entry: _item(
+        entry, wanted, book, destination, now))
     _place_in_book(items, book["file_path"])
-    return Capture(book, stars, items, adopted)
+    placed = [item for item in items if item["kind"] != "bookmark" or item["cfi"]]
+    return Capture(book, stars, placed, adopted)
 
 
 def apply(tx, found: Capture, now: str) -> tuple[bool, int]:
@@ -97,23 +103,37 @@ def _star_count(stars: Any) -> int | None:
     return int(stars) if stars == int(stars) and 1 <= stars <= 5 else None
 
 
-def _annotation_entries(settings: dict[str, Any], event: dict[str, Any]) -> list:
-    """The live annotation list, when highlights are synced and it is time for them."""
+class _Wanted(NamedTuple):
+    highlights: bool
+    bookmarks: bool
+
+
+def _annotation_entries(settings: dict[str, Any], event: dict[str, Any]) -> tuple[list, _Wanted]:
+    """The live annotation list and which of its kinds to sync now: highlights and notes
+    when synced and it is time for them, bookmarks when synced."""
     entries = event.get("annotations")
-    if not settings["annotation_sync"] or not isinstance(entries, list) or not entries:
-        return []
-    if settings["annotation_upload"] == "finished" and not book_finished(event):
-        return []
-    return entries
+    highlights = bool(settings["annotation_sync"]) and (
+        settings["annotation_upload"] != "finished" or book_finished(event))
+    wanted = _Wanted(highlights, bool(settings.get("bookmark_sync")))
+    if not isinstance(entries, list) or not entries or not any(wanted):
+        return [], wanted
+    return entries, wanted
 
 
-def _new_annotations(db: Database, book: dict[str, Any], entries: list, destination: str,
-                     now: str) -> tuple[list[dict[str, Any]], list[tuple[tuple, str]]]:
+def _item(entry: Any, wanted: _Wanted, book: dict[str, Any], destination: str,
+          now: str) -> dict[str, Any] | None:
+    if annotation_items.is_bookmark(entry):
+        return annotation_items.bookmark_item(entry, book, now) if wanted.bookmarks else None
+    return annotation_items.queue_item(entry, book, destination, now) if wanted.highlights else None
+
+
+def _new_annotations(db: Database, entries: list, make_item: Callable[[Any], dict | None]
+                     ) -> tuple[list[dict[str, Any]], list[tuple[tuple, str]]]:
     """Items neither uploaded nor queued in this exact version (by digest), and the
     (identity, digest) of those the previous plugin uploaded, seen here for the first time."""
     conn, fresh, seen, adopted = db.connection(), [], set(), []
     for entry in entries:
-        item = annotation_items.queue_item(entry, book, destination, now)
+        item = make_item(entry)
         if item is None or annotation_items.identity(item) in seen:
             continue
         seen.add(annotation_items.identity(item))
@@ -132,8 +152,9 @@ def _new_annotations(db: Database, book: dict[str, Any], entries: list, destinat
 
 
 def _place_in_book(items: list[dict[str, Any]], path: str | None) -> None:
-    """Give each EPUB highlight its CFI; one the book cannot place keeps None (and goes
-    to BookLore's notes page instead of a wrong spot in its reader)."""
+    """Give each EPUB highlight and bookmark its CFI; a highlight the book cannot place
+    keeps None (and goes to BookLore's notes page instead of a wrong spot in its reader);
+    such a bookmark is not queued."""
     placeable = [item for item in items if item["pos0"]]
     if not placeable or not path or not path.lower().endswith(EPUB_EXTENSIONS):
         return

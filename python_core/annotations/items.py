@@ -2,10 +2,11 @@
 their look translates to BookLore, and what makes two versions of one differ.
 
 The plugin hands over KOReader's live annotation list as plain tables (datetime, text,
-note, chapter, pos0/pos1, drawer, color, pageno). An entry without a drawer is a
-bookmark, not a highlight, and is left alone. An entry with note text is a *note*, else a
-*highlight*; together with the book fingerprint and KOReader's creation datetime that
-kind is the item's identity, so re-reading the same list never queues anything twice.
+note, chapter, pos0/pos1, drawer, color, pageno, and page, the xpointer of a page
+bookmark). An entry without a drawer is a page *bookmark* (`bookmark_item`, when the
+reader syncs bookmarks); one with a drawer and note text is a *note*, else a *highlight*.
+Together with the book fingerprint and KOReader's creation datetime that kind is the
+item's identity, so re-reading the same list never queues anything twice.
 """
 
 from __future__ import annotations
@@ -55,6 +56,41 @@ def queue_item(entry: Any, book: dict[str, Any], destination: str, now: str) -> 
         "style": BOOKLORE_STYLES.get(str(entry.get("drawer")), "highlight"),
         "destination": destination, "created_at": now, "updated_at": now,
     }
+
+
+def is_bookmark(entry: Any) -> bool:
+    """KOReader's page bookmarks are the annotation entries without a drawer."""
+    return isinstance(entry, dict) and not _text(entry.get("drawer"))
+
+
+def bookmark_item(entry: Any, book: dict[str, Any], now: str) -> dict | None:
+    """The pending_annotations row for one page bookmark; None when it has no creation
+    time or no xpointer (PDF and CBZ bookmarks are page numbers: BookLore's bookmarks are
+    positions in its EPUB reader, which a page number cannot give)."""
+    if not is_bookmark(entry):
+        return None
+    created = _text(entry.get("datetime"))
+    where = _text(entry.get("pos0")) or _text(entry.get("page"))
+    if not created or not where:
+        return None
+    return {
+        "book_id": book.get("book_id"), "book_hash": book["book_hash"], "kind": "bookmark",
+        "created": created, "text": _text(entry.get("text")), "note": _text(entry.get("note")),
+        "chapter": _text(entry.get("chapter")), "page": _page(entry), "pos0": where,
+        "pos1": None, "cfi": None, "color": None, "style": None, "destination": "booklore",
+        "created_at": now, "updated_at": now,
+    }
+
+
+def bookmark_title(item: Any) -> str:
+    """What BookLore lists the bookmark as: the reader's own note, else where it is
+    (chapter and page), as KOReader's bookmark list shows it."""
+    note = (item["note"] or "").strip()
+    if note:
+        return note
+    where = " · ".join(part for part in (item["chapter"], item["page"] and f"page {item['page']}")
+                       if part)
+    return where or "Bookmark"
 
 
 def booklore_colour(colour: Any) -> str | None:

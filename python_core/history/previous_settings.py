@@ -28,6 +28,7 @@ KEYS = {
     "silent_messages": "silent_mode",
     "rating_sync_enabled": "rating_sync",
     "highlights_notes_sync_enabled": "annotation_sync",
+    "bookmarks_sync_enabled": "bookmark_sync",
     "notes_destination": "notes_destination",
 }
 NOTES_DESTINATIONS = {"in_book": "book", "booklore": "booklore", "both": "both"}

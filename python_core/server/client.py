@@ -255,6 +255,9 @@ class BookLoreClient:
     def post_book_note_v1(self, payload: dict) -> dict:
         return self._json(self._jwt("note_v1", payload), dict)
 
+    def post_bookmark(self, payload: dict) -> dict:
+        return self._json(self._jwt("bookmark", payload), dict)
+
     def healthcheck(self) -> dict:
         """The public ping; its `data.version` tells which server this is."""
         endpoint = ENDPOINTS["healthcheck"]

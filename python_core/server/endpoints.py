@@ -38,6 +38,7 @@ ENDPOINTS = {
     "annotation": Endpoint("POST", "/api/v1/annotations", "jwt", "200 JSON; 409 = already there"),
     "note_v2": Endpoint("POST", "/api/v2/book-notes", "jwt", "200 JSON; 409 = already there"),
     "note_v1": Endpoint("POST", "/api/v1/book-notes", "jwt", "200 JSON (no dedup)"),
+    "bookmark": Endpoint("POST", "/api/v1/bookmarks", "jwt", "200 JSON; 409 = already there"),
     "healthcheck": Endpoint("GET", "/api/v1/healthcheck", "none", "200 {data: {version}}"),
 }
 

@@ -43,6 +43,12 @@ _SESSION_COLUMNS = f"""
     pages_read INTEGER,
     created_at TEXT NOT NULL"""
 
+_ANNOTATION_COLUMNS = (
+    "id, book_id, book_hash, kind, created, text, note, chapter, page, pos0, pos1, cfi, "
+    "color, style, destination, server_note_id, retry_count, last_error, created_at, "
+    "updated_at")
+
+
 class Migration(NamedTuple):
     """A schema change: SQL statements, or a function for data that SQL alone cannot move."""
     name: str
@@ -201,6 +207,31 @@ MIGRATIONS: list[Migration] = [
                 ADD COLUMN unconfirmed_checked INTEGER NOT NULL DEFAULT 0""",
             """ALTER TABLE historical_sessions
                 ADD COLUMN found_on_server INTEGER NOT NULL DEFAULT 0""",
+        ],
+    ),
+    Migration(
+        "page bookmarks travel in the annotations queue (kind 'bookmark')",
+        # SQLite cannot change a CHECK in place: the table is rebuilt with the same
+        # columns, rows and ids (AUTOINCREMENT keeps counting past the highest id).
+        [
+            f"""CREATE TABLE pending_annotations_new (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                book_id INTEGER,
+                book_hash {_HASH},
+                kind TEXT NOT NULL CHECK (kind IN ('highlight', 'note', 'bookmark')),
+                created TEXT NOT NULL,
+                text TEXT, note TEXT, chapter TEXT, page TEXT,
+                pos0 TEXT, pos1 TEXT, cfi TEXT, color TEXT, style TEXT,
+                destination TEXT NOT NULL DEFAULT 'booklore',
+                server_note_id INTEGER,
+                {_RETRY},
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (book_hash, created, kind))""",
+            f"""INSERT INTO pending_annotations_new ({_ANNOTATION_COLUMNS})
+                SELECT {_ANNOTATION_COLUMNS} FROM pending_annotations""",
+            "DROP TABLE pending_annotations",
+            "ALTER TABLE pending_annotations_new RENAME TO pending_annotations",
         ],
     ),
 ]

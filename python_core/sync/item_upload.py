@@ -3,8 +3,8 @@
 One item's failure is recorded on that item (retry count and the server's message) and
 the phase goes on with the next, so a single bad row can never hold back the queue. An
 item leaves its queue only in the transaction that logs its upload: never without the
-server saying so. A 409 from the annotation or v2 note endpoints means the server already
-has something at that position: uploaded. Which endpoint an annotation goes to is in
+server saying so. A 409 from the annotation, v2 note or bookmark endpoints means the
+server already has something at that position: uploaded. Which endpoint an annotation goes to is in
 `endpoints_for` and docs/ANNOTATIONS.md.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from python_core import field_limits as limits
-from python_core.annotations.items import digest, identity
+from python_core.annotations.items import bookmark_title, digest, identity
 from python_core.errors import BookLoreError, Rejected
 from python_core.store import item_queues
 from python_core.sync.phase import PhaseContext
@@ -21,6 +21,7 @@ from python_core.sync.phase import PhaseContext
 ANNOTATIONS = "annotations"        # POST /api/v1/annotations: highlight at a CFI
 NOTES_V2 = "book-notes-v2"         # POST /api/v2/book-notes: note at a CFI (BookLore's reader)
 NOTES_V1 = "book-notes-v1"         # POST /api/v1/book-notes: the book's notes page, no position
+BOOKMARKS = "bookmarks"            # POST /api/v1/bookmarks: a page bookmark at a CFI
 
 EDIT_KEPT = ("An edited highlight or note was already in BookLore's reader; BookLore "
              "cannot update it there, so it keeps the first version")
@@ -46,7 +47,7 @@ def upload_annotations(phase: PhaseContext) -> None:
         def send(row=row):
             before = item_queues.uploaded_annotation(db.connection(), identity(row))
             endpoint, server_id, conflict = _post_annotation(client, row, before)
-            if conflict and before is not None:
+            if conflict and before is not None and row["kind"] != "bookmark":
                 phase.report.note(EDIT_KEPT)
             with db.atomic() as tx:
                 item_queues.annotation_uploaded(tx, row, digest(row), endpoint, server_id,
@@ -57,7 +58,10 @@ def upload_annotations(phase: PhaseContext) -> None:
 def endpoints_for(row) -> list[str]:
     """Where an item goes, in order. Highlights with a CFI become annotations in BookLore's
     reader; notes follow the notes destination; anything without a CFI (PDF, CBZ, an
-    xpointer the book cannot resolve) becomes a note on the book's page."""
+    xpointer the book cannot resolve) becomes a note on the book's page. A bookmark is
+    always queued with its CFI and goes to BookLore's bookmarks."""
+    if row["kind"] == "bookmark":
+        return [BOOKMARKS]
     if not row["cfi"]:
         return [NOTES_V1]
     if row["kind"] == "highlight":
@@ -85,7 +89,9 @@ def _post_annotation(client, row, before) -> tuple[str, int | None, bool]:
     endpoints, server_id, conflict = endpoints_for(row), None, False
     for endpoint in endpoints:
         try:
-            if endpoint == ANNOTATIONS:
+            if endpoint == BOOKMARKS:
+                server_id = _id(client.post_bookmark(_bookmark_payload(row)))
+            elif endpoint == ANNOTATIONS:
                 server_id = _id(client.post_annotation(_highlight_payload(row)))
             elif endpoint == NOTES_V2:
                 server_id = _id(client.post_book_note_v2(_note_payload(row)))
@@ -109,6 +115,12 @@ def _highlight_payload(row) -> dict:
     if row["chapter"]:
         payload["chapterTitle"] = limits.clip(row["chapter"], limits.CHAPTER_TITLE)
     return payload
+
+
+def _bookmark_payload(row) -> dict:
+    """booklore-api.md §2.14: the book, the CFI, and a title (a VARCHAR(255) column)."""
+    return {"bookId": int(row["book_id"]), "cfi": row["cfi"],
+            "title": limits.clip(bookmark_title(row), limits.NOTE_TITLE)}
 
 
 def _note_payload(row) -> dict:

@@ -2,15 +2,17 @@
 Copies KOReader's live annotation list (`ui.annotation.annotations`) into plain tables for
 the core: only strings and numbers, so nothing of KOReader's objects crosses.
 
-Reflowable books keep positions as xpointer strings (pos0, pos1), which the core turns
-into EPUB CFIs; paged books (PDF, CBZ) keep them as tables of page coordinates, which stay
-behind: their page number is what the core needs. Which entries count (bookmarks do not),
-and what happens to them, is the core's business.
+Reflowable books keep positions as xpointer strings (pos0, pos1; a page bookmark's
+`page`), which the core turns into EPUB CFIs; paged books (PDF, CBZ) keep them as tables
+of page coordinates or page numbers, which stay behind: their page number is what the
+core needs. Which entries count (highlights, notes, and page bookmarks when the reader
+syncs them), and what happens to them, is the core's business.
 ]]
 
 local Annotations = {}
 
-local TEXT_FIELDS = { "datetime", "text", "note", "chapter", "drawer", "color" }
+-- `page` only when it is a string: a page bookmark's xpointer in a reflowable book.
+local TEXT_FIELDS = { "datetime", "text", "note", "chapter", "drawer", "color", "page" }
 
 local function pageNumber(item)
     if type(item.pageno) == "number" then return item.pageno end

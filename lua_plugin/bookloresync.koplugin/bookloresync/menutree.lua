@@ -160,6 +160,7 @@ local function ratingsAndAnnotations(plugin, core)
             radio(plugin, core, "annotation_upload", "finished",
                   _("Only when the book is finished")),
         } },
+        toggle(plugin, core, "bookmark_sync", _("Sync bookmarks (EPUB)")),
     }
 end
 
