@@ -220,6 +220,12 @@ class HeadlessHost:
         """{file, page, pages, percent} of the open book, or None in the file manager."""
         return self._call("book_state", settle=False)
 
+    def long_press(self, path: str | os.PathLike) -> None:
+        """Long-press a file (or folder) in the file browser: its file dialog opens, with
+        the rows plugins added (FileManager:addFileDialogButtons); `tap_button` presses them."""
+        path = Path(path)
+        self._call("long_press", str(path), not path.is_dir())
+
     # Menu and dispatcher ---------------------------------------------------------
 
     def menu(self, *path: str, tab: str = "tools") -> dict:
@@ -252,7 +258,8 @@ class HeadlessHost:
     # Screen ----------------------------------------------------------------------
 
     def screen(self) -> list[dict]:
-        """Windows from bottom to top: {type, text, title, buttons, checks, input, items, fields}."""
+        """Windows from bottom to top: {type, text, title, subtitle, buttons, checks, input,
+        items, fields}."""
         return [_window(window) for window in _as_list(self._call("screen", settle=False))]
 
     @property
@@ -339,7 +346,8 @@ def _node(node: dict) -> dict:
 
 
 def _window(window: dict) -> dict:
-    described = {"type": None, "text": None, "title": None, "input": None, **window}
+    described = {"type": None, "text": None, "title": None, "subtitle": None, "input": None,
+                 **window}
     for key in _WINDOW_LISTS:
         described[key] = _as_list(described.get(key))
     described["buttons"] = [_as_list(row) for row in described["buttons"]]

@@ -80,6 +80,11 @@ CALLS: dict[str, Call] = {call.name: call for call in (
            core.capture_rating_and_annotations(_options(event)), journaled=True),
     _quick("take_notices", lambda core, reader: core.take_notices()),
     _quick("work_progress", lambda core, reader: core.work_progress()),
+    _quick("book_status", lambda core, reader, book=None: core.book_status(_options(book))),
+    _quick("set_book_tracking", lambda core, reader, book=None: core.set_book_tracking(
+        _options(book), reader=reader)),
+    _quick("book_for_matching", lambda core, reader, book=None: core.book_for_matching(
+        _options(book))),
     _quick("next_unmatched_book", lambda core, reader, after=None: core.next_unmatched_book(
         after if isinstance(after, int) and not isinstance(after, bool) else None)),
     _slow("sync_pending", lambda core, reader, options=None: core.sync_pending(
@@ -92,6 +97,8 @@ CALLS: dict[str, Call] = {call.name: call for call in (
         books=_folders(options))),
     _slow("search_matches", lambda core, reader, options=None: core.search_matches(
         _text(options, "query"), online=_online(options))),
+    _slow("lookup_book_id", lambda core, reader, options=None: core.lookup_book_id(
+        _options(options).get("book_id"), online=_online(options))),
     _slow("confirm_match", lambda core, reader, options=None: core.confirm_match(
         _options(options), online=_online(options))),
 )}

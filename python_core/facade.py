@@ -25,6 +25,7 @@ from python_core import __version__
 # by the use case that needs them, so the plugin's (and the sidecar's) start stays close
 # to a bare interpreter's (docs/PERFORMANCE.md §6).
 from python_core import settings as settings_rules
+from python_core.books import tracking as book_tracking
 from python_core.books.entry import book_entry
 from python_core.clock import iso_utc, utc_now
 from python_core.errors import (
@@ -140,6 +141,8 @@ class BookLoreSync:
         current = self.settings()
         if not current["tracking_enabled"]:
             return {"saved": False, "reason": "tracking is off", "message": None}
+        if book_tracking.is_untracked(self.db, data):
+            return {"saved": False, "reason": "book not tracked", "message": None}
         verdict = session_rules.judge(data, current)
         if not verdict.keep:
             message = None if current["silent_mode"] else session_rules.NOT_SAVED
@@ -167,6 +170,9 @@ class BookLoreSync:
         if not current["tracking_enabled"]:
             tracker.state = None
             return {"tracking": False}
+        if book_tracking.is_untracked(self.db, event):
+            tracker.state = None
+            return {"tracking": False, "untracked": True}
         entry = book_entry(event)
         with self.db.atomic() as tx:
             book_cache.remember_file(tx, entry, utc_now())
@@ -199,8 +205,29 @@ class BookLoreSync:
     def capture_rating_and_annotations(self, event: dict[str, Any]) -> dict[str, Any]:
         """The book closes or the device sleeps: queue its changed star rating (at close)
         and the highlights and notes BookLore does not have yet (no network)."""
+        if book_tracking.is_untracked(self.db, event):
+            return {"ratings": 0, "annotations": 0, "queued": False, "untracked": True}
         from python_core.annotations import close_capture
         return close_capture.capture(self.db, self.settings(), event, utc_now())
+
+    @use_case
+    def book_status(self, book: dict[str, Any]) -> dict[str, Any]:
+        """For the per-book entries (file browser, reader menu): whether the file is a
+        book, whether it is tracked, whether BookLore knows it (local, no network)."""
+        return book_tracking.status(self.db, book)
+
+    @use_case
+    def set_book_tracking(self, book: dict[str, Any], reader: str | None = None
+                          ) -> dict[str, Any]:
+        """"Don't track this book" ({file_path or partial_md5, title, tracked}): switched
+        off, the session `reader` is running for it ends unsaved; its queued items stay."""
+        tracked = bool(book.get("tracked"))
+        result = book_tracking.set_tracking(self.db, book, tracked, utc_now())
+        tracker = self.tracker(reader)
+        state = tracker.state
+        if not tracked and state is not None and state["book_hash"] == result["book_hash"]:
+            tracker.discard()
+        return result
 
     @use_case
     def recover_reading(self) -> dict[str, Any]:
@@ -305,6 +332,19 @@ class BookLoreSync:
         """Manual matching: the unmatched book after position `after` (local, no network)."""
         from python_core.matching import manual as manual_matching
         return manual_matching.next_book(self.db, after)
+
+    @use_case
+    def book_for_matching(self, book: dict[str, Any]) -> dict[str, Any]:
+        """Match Book: the file ({file_path, title}) as a book for the matching screens."""
+        from python_core.matching import manual as manual_matching
+        return manual_matching.book_for_file(self.db, book, utc_now())
+
+    @use_case
+    def lookup_book_id(self, book_id: Any, online: bool = True) -> dict[str, Any]:
+        """Match Book by ID: the BookLore book with that ID, as a search with one result."""
+        from python_core.matching import manual as manual_matching
+        current = self.settings()
+        return manual_matching.lookup(self._client_factory(current), book_id, online)
 
     @use_case
     def search_matches(self, query: str, online: bool = True) -> dict[str, Any]:

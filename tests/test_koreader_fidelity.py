@@ -204,6 +204,52 @@ BEHAVIOURS = [
               eq(UIManager:isWidgetShown(toast), false, "closed by the swipe")
               eq(below, "west", "the swipe went on to the window below")
               """),
+    # FileManager's long-press dialog --------------------------------------------------------
+    Behaviour((":addFileDialogButtons", ":removeFileDialogButtons"),
+              "frontend/apps/filemanager/filemanager.lua addFileDialogButtons/"
+              "removeFileDialogButtons, file_chooser:showFileDialog",
+              "rows are kept per row id in the order added (a second add of an id is "
+              "ignored); each long-press calls row_func(file, is_file, book_props) and shows "
+              "its row after KOReader's own unless it answers nil; book_props is nil for a "
+              "book never opened; removing shifts the others and the last removal leaves "
+              "no table; the dialog is file_chooser.file_dialog, a ButtonDialog titled with "
+              "the file name",
+              r"""
+              local fm = require("apps/filemanager/filemanager").instance
+              local calls = {}
+              local before = fm.file_dialog_added_buttons and #fm.file_dialog_added_buttons or 0
+              fm:addFileDialogButtons("fidelity_a", function(file, is_file, props)
+                  table.insert(calls, { file, is_file, props })
+                  return { { text = "A", callback = function() end } }
+              end)
+              fm:addFileDialogButtons("fidelity_a", function() error("a second add must be ignored") end)
+              fm:addFileDialogButtons("fidelity_nil", function() return nil end)
+              fm:addFileDialogButtons("fidelity_b", function()
+                  return { { text = "B", callback = function() end } }
+              end)
+              fm.file_chooser:showFileDialog({ path = "/books/never opened.epub", is_file = true })
+              local dialog = fm.file_chooser.file_dialog
+              eq(top(), dialog, "shown")
+              eq(dialog.title, "never opened.epub")
+              local rows = dialog:getButtonRows()
+              eq(rows[#rows - 1][1].text, "A", "added rows come last, in order")
+              eq(rows[#rows][1].text, "B", "a nil row is left out")
+              eq(calls[1][1], "/books/never opened.epub")
+              eq(calls[1][2], true)
+              eq(calls[1][3], nil, "no book_props for a book never opened")
+              UIManager:close(dialog)
+              fm:removeFileDialogButtons("fidelity_a")
+              fm:removeFileDialogButtons("fidelity_a")
+              local shifted = before + 2
+              eq(fm.file_dialog_added_buttons.index.fidelity_b, shifted, "indexes shift down")
+              fm:removeFileDialogButtons("fidelity_nil")
+              fm:removeFileDialogButtons("fidelity_b")
+              if before > 0 then
+                  eq(#fm.file_dialog_added_buttons, before, "only the others are left")
+              else
+                  eq(fm.file_dialog_added_buttons, nil, "no table after the last removal")
+              end
+              """),
     # UIManager ------------------------------------------------------------------------------
     Behaviour(("UIManager:show", "UIManager:close"), "frontend/ui/uimanager.lua UIManager:show/close",
               "nil is ignored by both; close sends FlushSettings then CloseWidget before the "

@@ -44,7 +44,8 @@ def close_dialogs(host):
 
 def every_path(host, library):
     """Open, read, close, sleep and wake, lose and find the network, every menu entry and
-    dispatcher action that can reach the server, the manual matching walk."""
+    dispatcher action that can reach the server, the manual matching walk, the long-press
+    dialog's Match Book (both ways) and the tracking switch in both places."""
     host.open_book(library[4].path, title=library[4].title)  # unknown to the server
     for _ in range(5):
         host.advance(30)
@@ -58,6 +59,23 @@ def every_path(host, library):
     for event in DISPATCHER_EVENTS:
         host.dispatch(event)
         close_dialogs(host)
+    for choice in ("Search by title", "Enter BookLore book ID"):  # Match Book, both ways
+        host.long_press(library[2].path)
+        host.tap_button("Match Book")
+        if host.screen()[-1]["type"] == "ButtonDialog":  # connected: the two ways
+            host.tap_button(choice)
+            if host.screen()[-1]["type"] == "InputDialog":
+                host.type_text("1")
+                host.tap_button("Look up")
+        host.run_until_idle()
+        close_dialogs(host)
+    host.long_press(library[2].path)
+    host.tap_button("Don't track this book")
+    close_dialogs(host)
+    host.open_book(library[2].path, title=library[2].title)
+    host.tap_menu("BookLore Sync", "Track this book")
+    close_dialogs(host)
+    host.close_book()
     for path in (("BookLore Sync", "Sync Now"), (*MANAGE, "Sync Pending Now"),
                  (*MANAGE, "Match Unmatched Books"),
                  ("BookLore Sync", "Settings", "Server and accounts", "Test Connection")):

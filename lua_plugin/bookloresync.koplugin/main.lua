@@ -24,6 +24,7 @@ local Matching = require("bookloresync/matching")
 local MenuTree = require("bookloresync/menutree")
 local Progress = require("bookloresync/progress")
 local Reading = require("bookloresync/reading")
+local ThisBook = require("bookloresync/thisbook")
 
 local BookLoreSync = WidgetContainer:extend{
     name = "bookloresync",
@@ -46,6 +47,10 @@ function BookLoreSync:init()
     end
     self:onDispatcherRegisterActions()
     self.ui.menu:registerToMainMenu(self)
+    if not self.ui.document and self.ui.addFileDialogButtons then -- the file browser
+        self.ui:addFileDialogButtons(ThisBook.ROW_ID, ThisBook.fileDialogRow(self, core))
+        self.file_dialog_row = true
+    end
     UIManager:nextTick(function() self:tellNotices() end)
 end
 
@@ -85,6 +90,21 @@ function BookLoreSync:setting(key)
     local result = core.get_settings()
     if not result.ok then return nil end
     return result.settings[key]
+end
+
+--- The open book as the core knows books (file, title, KOReader's fingerprint).
+function BookLoreSync:openBookFacts()
+    return self.reading:bookFacts({})
+end
+
+--- The open book was switched on or off ("Track this book"): on, a session starts now;
+--- off, the core has already dropped the running one.
+function BookLoreSync:bookTrackingChanged(tracked)
+    if tracked then
+        self.reading:start("open")
+    else
+        self.reading.active = false
+    end
 end
 
 function BookLoreSync:toast(text, timeout)
@@ -229,6 +249,10 @@ end
 function BookLoreSync:onCloseWidget()
     UIManager:unschedule(self.resume_sync_task)
     UIManager:unschedule(self.network_sync_task)
+    if self.file_dialog_row then
+        self.ui:removeFileDialogButtons(ThisBook.ROW_ID)
+        self.file_dialog_row = nil
+    end
 end
 
 return BookLoreSync

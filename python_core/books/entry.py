@@ -14,6 +14,11 @@ from typing import Any
 from python_core.books.fingerprint import is_fingerprint, partial_md5
 from python_core.errors import FingerprintError
 
+#: The files KOReader opens as books (its paged and reflowable engines), by extension.
+BOOK_EXTENSIONS = frozenset({
+    "epub", "kepub", "pdf", "djvu", "djv", "xps", "oxps", "cbz", "cbr", "cbt", "fb2", "fb3",
+    "mobi", "azw", "azw3", "pdb", "prc", "txt", "html", "htm", "xhtml", "rtf", "chm", "doc",
+    "docx", "odt", "md", "zip"})
 _ISBN_CANDIDATE = re.compile(r"(97[89][\d\- ]{10,14}|[\dX][\d\- ]{8,12}[\dXx])")
 
 
@@ -34,6 +39,11 @@ def book_entry(data: dict[str, Any]) -> dict[str, Any]:
             "title": data.get("title") or None, "author": authors or None,
             "isbn10": data.get("isbn10") or isbn10, "isbn13": data.get("isbn13") or isbn13,
             "file_size": _size(path)}
+
+
+def is_book_file(path: str) -> bool:
+    """Whether KOReader would open the file as a book, by its name as KOReader decides."""
+    return os.path.splitext(path.lower())[1].lstrip(".") in BOOK_EXTENSIONS
 
 
 def parse_isbns(identifiers: Any) -> tuple[str | None, str | None]:

@@ -17,7 +17,12 @@ NO_MATCH_HASH_OR_ISBN = ("No match found based on hash or ISBN.\n"
 
 
 def remember_match(db: Database, book_hash: str, book_id: int, source: str) -> None:
-    """One transaction: the cache rows and every queued item of that fingerprint."""
+    """One transaction: the cache rows and every queued item of that fingerprint. A match
+    the reader chose by hand ("manual") wins over an earlier one, for the queued items too:
+    it is how a wrong match is put right."""
     with db.atomic() as tx:
         book_cache.set_book_id(tx, book_hash, book_id, source, utc_now())
-        item_queues.assign_book_id(tx, book_hash, book_id)
+        if source == "manual":
+            item_queues.reassign_book_id(tx, book_hash, book_id)
+        else:
+            item_queues.assign_book_id(tx, book_hash, book_id)

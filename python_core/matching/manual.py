@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from python_core.books.entry import book_entry
 from python_core.books.fingerprint import is_fingerprint
 from python_core.books.library import LibraryListing
 from python_core.books.library_ranking import Ranked, rank
@@ -25,6 +26,7 @@ from python_core.errors import (
     AuthError,
     BadResponse,
     BookLoreError,
+    FingerprintError,
     NotFound,
     ServerError,
     Unreachable,
@@ -41,6 +43,8 @@ AUTH_FAILED = ("BookLore refused the account: {error}\n"
 SEARCH_FAILED = "The search failed: {error}"
 MATCH_STORED = "Matched “{title}”."
 UPLOAD_LATER = "Its items will be uploaded with the next sync."
+NOT_AN_ID = "A BookLore book ID is a whole number, e.g. 42."
+NO_SUCH_ID = "BookLore has no book with ID {book_id} (or this account cannot see it)."
 
 
 def next_book(db: Database, after: int | None) -> dict[str, Any]:
@@ -56,6 +60,53 @@ def next_book(db: Database, after: int | None) -> dict[str, Any]:
         "position": row["position"], "book_hash": row["book_hash"],
         "title": title or file_name, "author": row["author"], "file_name": file_name,
         "query": title or os.path.splitext(file_name)[0]}}
+
+
+def book_for_file(db: Database, book: dict[str, Any], now: str) -> dict[str, Any]:
+    """"Match Book" from the file browser: the file as a book to match, in the shape the
+    walk shows (`next_book`), remembered in the book cache so a confirmed match has a
+    row to be stored on."""
+    entry = book_entry(book)
+    if not entry["file_path"]:
+        raise FingerprintError("Match Book needs the book's file")
+    with db.atomic() as tx:
+        book_cache.remember_file(tx, entry, now)
+        row = book_cache.cached_file(tx, entry["file_path"])
+    file_name = os.path.basename(entry["file_path"])
+    title = (row["title"] or "").strip()
+    return {"book": {"position": row["id"], "book_hash": entry["book_hash"],
+                     "title": title or file_name, "author": row["author"],
+                     "file_name": file_name,
+                     "query": title or os.path.splitext(file_name)[0]}}
+
+
+def lookup(make_client: Callable[[], Any], book_id: Any, online: bool = True) -> dict[str, Any]:
+    """The BookLore book a reader named by its ID, as a search with one result (no score),
+    or why there is none: the book is read first, so a mistyped ID is never stored."""
+    wanted = _book_id(book_id)
+    if wanted is None:
+        return _problem("none", NOT_AN_ID, retry=False)
+    if not online:
+        return _problem("offline", OFFLINE_TEXT)
+    with make_client() as client:
+        try:
+            book = client.get_book(wanted)
+        except Unreachable as exc:
+            return _problem("offline", f"{OFFLINE_TEXT}: {exc}")
+        except AuthError as exc:
+            return _problem("auth", AUTH_FAILED.format(error=exc))
+        except NotFound:
+            return _problem("none", NO_SUCH_ID.format(book_id=wanted), retry=False)
+        except BookLoreError as exc:
+            return _problem("failed", SEARCH_FAILED.format(error=exc))
+    metadata = book.get("metadata") if isinstance(book.get("metadata"), dict) else {}
+    authors = metadata.get("authors")
+    result = {"book_id": wanted, "title": str(metadata.get("title") or f"Book {wanted}"),
+              "score_percent": None,
+              "author": ", ".join(str(a) for a in authors)
+              if isinstance(authors, list) and authors else None}
+    return {"status": "found", "query": str(wanted), "results": [result], "retry": False,
+            "message": None}
 
 
 def search(db: Database, settings: dict[str, Any], make_client: Callable[[], Any], query: str,

@@ -84,6 +84,12 @@ class ReadingTracker:
         state["end_location"] = _location(event) or state["end_location"]
         return self._queue(state)
 
+    def discard(self) -> None:
+        """Drop the session in progress without saving it (its book was switched off)."""
+        self.state = None
+        with self._db.atomic() as tx:
+            open_session.drop(tx)
+
     def recover(self) -> dict[str, Any] | None:
         """Finish a session a crash left open, at its last recorded activity."""
         state = open_session.load(self._db.connection())

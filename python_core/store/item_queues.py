@@ -32,6 +32,7 @@ UNRESOLVED_HASHES = """
     UNION SELECT book_hash FROM pending_annotations WHERE book_id IS NULL
     UNION SELECT book_hash FROM pending_ratings WHERE book_id IS NULL"""
 ASSIGN_BOOK_ID = "UPDATE {table} SET book_id = ? WHERE book_hash = ? AND book_id IS NULL"
+REASSIGN_BOOK_ID = "UPDATE {table} SET book_id = ? WHERE book_hash = ?"
 NOTE_UNRESOLVED = "UPDATE {table} SET last_error = ? WHERE book_hash = ? AND book_id IS NULL"
 
 UPSERT_RATING = """
@@ -104,6 +105,13 @@ def unresolved_hashes(conn: sqlite3.Connection) -> list[str]:
 def assign_book_id(conn: sqlite3.Connection, book_hash: str, book_id: int) -> None:
     for table in QUEUE_TABLES.values():
         conn.execute(ASSIGN_BOOK_ID.format(table=table), (book_id, book_hash))
+
+
+def reassign_book_id(conn: sqlite3.Connection, book_hash: str, book_id: int) -> None:
+    """Every queued item of a fingerprint to `book_id`, also those that had another one
+    (the reader matched the book again, by hand)."""
+    for table in QUEUE_TABLES.values():
+        conn.execute(REASSIGN_BOOK_ID.format(table=table), (book_id, book_hash))
 
 
 def note_unresolved(conn: sqlite3.Connection, book_hash: str, reason: str) -> None:

@@ -234,6 +234,15 @@ MIGRATIONS: list[Migration] = [
             "ALTER TABLE pending_annotations_new RENAME TO pending_annotations",
         ],
     ),
+    Migration(
+        "books the reader switched off (Don't track this book)",
+        [
+            f"""CREATE TABLE untracked_books (
+                book_hash {_HASH} PRIMARY KEY,
+                title TEXT,
+                since TEXT NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -115,6 +115,13 @@ function control.dispatch(name)
     return { ran = enabled }
 end
 
+--- A long-press on a file (or folder) in the file browser: its file dialog.
+function control.long_press(path, is_file)
+    local fm = FileManager.instance
+    if not fm then return { error = "the file browser is not on screen (a book is open)" } end
+    fm.file_chooser:showFileDialog({ path = path, is_file = is_file, text = path:match("[^/]+$") })
+end
+
 -- The main menu -------------------------------------------------------------------
 
 local function currentUI()

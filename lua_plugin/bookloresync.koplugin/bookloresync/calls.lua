@@ -3,6 +3,8 @@
 -- tests/test_calls.py checks that this file is that table.
 return {
     quick = {
+        "book_for_matching",
+        "book_status",
         "capture_rating_and_annotations",
         "clear_cache",
         "clear_pending",
@@ -11,6 +13,7 @@ return {
         "next_unmatched_book",
         "page_turned",
         "queue_counts",
+        "set_book_tracking",
         "set_setting",
         "start_reading",
         "take_notices",
@@ -21,6 +24,7 @@ return {
         "confirm_match",
         "identify_book",
         "import_history",
+        "lookup_book_id",
         "match_unmatched",
         "search_matches",
         "sync_pending",

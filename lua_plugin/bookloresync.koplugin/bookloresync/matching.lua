@@ -1,6 +1,8 @@
 --[[--
 Match Unmatched Books, after the automatic pass: the question whether to match by hand,
-then the walk through the unmatched books, one screen per book.
+then the walk through the unmatched books, one screen per book. "Match Book" from the
+file browser walks the same screens for one book (`matchOne`), found by its title or by
+a BookLore book ID the reader typed in.
 
 The core decides everything (which book is next, what to search for, the results, what
 a confirmed match stores and uploads); this module shows it and forwards the reader's
@@ -48,7 +50,20 @@ function Matching.start(plugin, core)
     return walk
 end
 
+--- One book (`book` as the core's book_for_matching gives it): searched by its title, or
+--- looked up by `book_id` when given; then the same results screen and confirmation.
+function Matching.matchOne(plugin, core, book, book_id)
+    local walk = setmetatable({ plugin = plugin, core = core, single = true, book = book,
+                                later = 0, book_id = book_id }, Walk)
+    walk:search()
+    return walk
+end
+
 function Walk:next()
+    if self.single then  -- one book: its confirmation has said all there is to say
+        self.stopped = true
+        return Manage.invalidate()
+    end
     local step = self.core.next_unmatched_book(self.position)
     if not step.ok then return self:finish(step.message) end
     if step.done then return self:finish(step.message) end
@@ -59,7 +74,9 @@ end
 
 function Walk:search()
     local book = self.book
-    local waiting = InfoMessage:new{ text = T(_("Searching BookLore for “%1”…"), book.query) }
+    local waiting = InfoMessage:new{ text = self.book_id
+        and T(_("Looking up BookLore book %1…"), self.book_id)
+        or T(_("Searching BookLore for “%1”…"), book.query) }
     UIManager:show(waiting)
     local function answered(result)
         UIManager:close(waiting)
@@ -70,27 +87,38 @@ function Walk:search()
             self:showProblem(result)
         end
     end
-    local started = self.core.search_matches(
-        { query = book.query, online = NetworkMgr:isConnected() }, answered)
+    local started
+    if self.book_id then
+        started = self.core.lookup_book_id(
+            { book_id = self.book_id, online = NetworkMgr:isConnected() }, answered)
+    else
+        started = self.core.search_matches(
+            { query = book.query, online = NetworkMgr:isConnected() }, answered)
+    end
     if not started.ok then answered(started) end  -- refused before it began
 end
 
 function Walk:showResults(results)
     local book, menu = self.book, nil
     local items = {}
-    for _, found in ipairs(results) do
+    for i = 1, #results do
+        local found = results[i]
         table.insert(items, {
             text = found.author and T("%1 – %2", found.title, found.author) or found.title,
-            mandatory = T("%1%", found.score_percent),
+            mandatory = found.score_percent and T("%1%", found.score_percent)
+                or T(_("ID %1"), found.book_id),
             callback = function() self:confirm(found) end,
         })
     end
-    table.insert(items, { text = _("Skip this book"), bold = true, callback = function() self:next() end })
-    table.insert(items, { text = _("Stop matching"), bold = true, callback = function() self:stop() end })
+    if self.single then
+        table.insert(items, { text = _("Cancel"), bold = true, callback = function() self:stop() end })
+    else
+        table.insert(items, { text = _("Skip this book"), bold = true, callback = function() self:next() end })
+        table.insert(items, { text = _("Stop matching"), bold = true, callback = function() self:stop() end })
+    end
     menu = Menu:new{
         title = T(_("Match “%1”"), book.title),
-        subtitle = T(_("Searched for “%1” · unmatched books after this one: %2"),
-            book.query, self.later),
+        subtitle = self:subtitle(),
         item_table = items,
         covers_fullscreen = true,
         is_borderless = true,
@@ -107,6 +135,13 @@ function Walk:showResults(results)
     UIManager:show(menu)
 end
 
+function Walk:subtitle()
+    if self.book_id then return T(_("BookLore book ID %1"), self.book_id) end
+    if self.single then return T(_("Searched for “%1”"), self.book.query) end
+    return T(_("Searched for “%1” · unmatched books after this one: %2"),
+        self.book.query, self.later)
+end
+
 -- No results, a failed search, a refused account, no network: say so, offer a way on.
 function Walk:showProblem(result)
     local dialog
@@ -118,8 +153,12 @@ function Walk:showProblem(result)
     end
     local row = {}
     if result.retry then table.insert(row, button(_("Retry"), function() self:search() end)) end
-    table.insert(row, button(_("Skip this book"), function() self:next() end))
-    table.insert(row, button(_("Stop matching"), function() self:stop() end))
+    if self.single then
+        table.insert(row, button(_("Cancel"), function() self:stop() end))
+    else
+        table.insert(row, button(_("Skip this book"), function() self:next() end))
+        table.insert(row, button(_("Stop matching"), function() self:stop() end))
+    end
     dialog = ButtonDialog:new{
         title = T(_("“%1”\n\n%2"), self.book.title, result.message or _("The search failed")),
         buttons = { row },
@@ -152,7 +191,7 @@ function Walk:stop()
     if self.stopped then return end
     self.stopped = true
     Manage.invalidate()
-    self.plugin:toast(_("Matching stopped"))
+    self.plugin:toast(self.single and _("Not matched") or _("Matching stopped"))
 end
 
 function Walk:finish(message)

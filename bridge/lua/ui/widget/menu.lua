@@ -73,6 +73,7 @@ end
 
 function Menu:describe()
     local description = Dialog.describe(self)
+    description.subtitle = self.subtitle
     description.items = {}
     for i, item in ipairs(self.item_table) do
         local mandatory = item.mandatory
