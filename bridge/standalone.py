@@ -110,6 +110,16 @@ class StandaloneHost:
     def turn_page(self, n: int = 1) -> None:
         self._call("turn_page", int(n))
 
+    def swipe_page(self, n: int = 1) -> None:
+        self._call("swipe", int(n))
+
+    def long_press(self, path: str | os.PathLike) -> None:
+        path = Path(path)
+        self._call("long_press", str(path), not path.is_dir())
+
+    def type_text(self, text: str) -> None:
+        self._call("type_text", text)
+
     def menu(self, *path: str, tab: str = "tools") -> dict:
         return _node(self._call("menu", tab, list(path), None)["node"])
 
