@@ -6,20 +6,15 @@ import pytest
 
 from bridge import HeadlessHost
 from python_core.facade import BookLoreSync
-from tests.plugin_support import MANAGE, configure, labels, read_book, start_server, turn_pages
-from tests.test_plugin_matching import CANDIDATES, EDITION_1831, SHOWN, shown_results, top
+from tests import test_plugin_matching as matching_tests
+from tests.plugin_support import MANAGE, configure, labels, read_book, turn_pages
+from tests.test_plugin_matching import EDITION_1831, SHOWN, shown_results, top
 
 TRACK = ("BookLore Sync", "Track this book")
 
 
-@pytest.fixture
-def server(library):
-    """Knows the first two sample books by fingerprint, and six Frankensteins by title."""
-    server, ids = start_server(library, known=2)
-    server.ids = ids
-    server.candidates = {title: server.add_book(title, authors) for title, authors in CANDIDATES}
-    yield server
-    server.stop()
+#: Knows the first two sample books by fingerprint, and six Frankensteins by title.
+server = pytest.fixture(matching_tests.server.__wrapped__)
 
 
 @pytest.fixture
