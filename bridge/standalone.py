@@ -44,7 +44,10 @@ class StandaloneHost:
 
     def __init__(self, settings_dir: str | os.PathLike, online: bool = False,
                  python: str | None = None, plugins_dir: str | os.PathLike | None = None,
-                 clock_start: float = CLOCK_START):
+                 clock_start: float = CLOCK_START, core_timeout: float | None = None):
+        """`core_timeout`: how long the plugin's client waits for a quick answer (KOReader's
+        `bookloresync_core_timeout`; 50 ms when None). Scenario tests on a busy machine
+        give it room; tests of the 50 ms rule leave it alone."""
         settings = Path(settings_dir).resolve()
         settings.mkdir(parents=True, exist_ok=True)
         self.settings_dir = settings
@@ -58,9 +61,11 @@ class StandaloneHost:
                   "home_dir": str(settings.parent), "clock_start": float(clock_start)}
         found = sorted(p for p in plugins.iterdir() if p.name.endswith(".koplugin"))
         self._call("start", config, [{"root": str(p), "name": p.name[:-9]} for p in found],
-                   bool(online))
+                   "online" if online else "off")
         if python:
             self._call("set_reader_setting", "bookloresync_python", python)
+        if core_timeout is not None:
+            self._call("set_reader_setting", "bookloresync_core_timeout", float(core_timeout))
 
     # Lifecycle ---------------------------------------------------------------------
 
@@ -93,7 +98,15 @@ class StandaloneHost:
         self._call("advance", float(seconds))
 
     def set_online(self, online: bool) -> None:
-        self._call("set_online", bool(online))
+        self.set_network("online" if online else "off")
+
+    def set_network(self, state: str) -> None:
+        """"off", "connected" (no way out) or "online", as HeadlessHost.set_network."""
+        self._call("set_network", state)
+
+    def set_reader_setting(self, key: str, value: Any) -> None:
+        """A KOReader-wide setting (G_reader_settings), e.g. "bookloresync_python"."""
+        self._call("set_reader_setting", key, value)
 
     def suspend(self) -> None:
         self._call("suspend")

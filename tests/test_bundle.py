@@ -85,7 +85,8 @@ def test_unzipped_into_plugins_the_plugin_starts_the_core_from_the_bundle(bundle
     server, _ = start_server(library)
     try:
         configure(settings, server.url)
-        with StandaloneHost(settings, online=True, python=python, plugins_dir=plugins) as host:
+        with StandaloneHost(settings, online=True, python=python, plugins_dir=plugins,
+                            core_timeout=1.0) as host:
             book = library[0]
             host.open_book(book.path, title=book.title, pages=300)
             host.run_until_idle(40)

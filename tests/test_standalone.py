@@ -18,19 +18,12 @@ import pytest
 from bridge.standalone import StandaloneHost, luajit_available, wait_for
 from python_core.sidecar.instance import ADDRESS_FILE
 from python_core.sidecar.journal import JOURNAL_FILE
-from tests.plugin_support import configure, start_server
+from tests.plugin_support import configure
 from tests.sidecar_support import start_serve, stop
 
 pytestmark = pytest.mark.skipif(luajit_available() is not None, reason=str(luajit_available()))
 
 NOT_RUNNING = "BookLore Sync core is not running"
-
-
-@pytest.fixture
-def server(library):
-    server, _ = start_server(library)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -63,7 +56,7 @@ def sidecars(settings):
 
 @pytest.fixture
 def host(settings, sidecars):
-    with StandaloneHost(settings, online=True, python=sys.executable) as host:
+    with StandaloneHost(settings, online=True, python=sys.executable, core_timeout=1.0) as host:
         yield host
         sidecars()
 
@@ -99,7 +92,7 @@ def test_kill_9_of_the_sidecar_then_a_book_read_meanwhile_arrives_exactly_once(
     host.run_until_idle(30)
     wait_for(lambda: len(server.sessions) == 1, timeout=15)
     os.kill(sidecars(), signal.SIGKILL)
-    host.request("set_reader_setting", "bookloresync_python", "/nonexistent/python3")
+    host.set_reader_setting("bookloresync_python", "/nonexistent/python3")
     read(host, library[1])  # no core: the journal
     assert (settings / JOURNAL_FILE).exists()
     assert host.client_state()["journaling"]
@@ -160,7 +153,7 @@ def test_a_stale_address_file_and_garbage_on_its_port_lead_to_a_new_sidecar(
     threading.Thread(target=babble, daemon=True).start()
     (settings / ADDRESS_FILE).write_text(json.dumps({"port": port, "token": "x" * 32, "pid": 1}))
     try:
-        with StandaloneHost(settings, online=True, python=sys.executable) as host:
+        with StandaloneHost(settings, online=True, python=sys.executable, core_timeout=1.0) as host:
             read(host, library[0])
             host.run_until_idle(30)
             assert host.client_state()["connected"]
@@ -177,7 +170,7 @@ def test_a_wrong_token_loses_nothing_and_the_right_one_delivers(settings, server
     real = (settings / ADDRESS_FILE).read_text()
     (settings / ADDRESS_FILE).write_text(json.dumps({**json.loads(real), "token": "0" * 32}))
     try:
-        with StandaloneHost(settings, online=True, python=sys.executable) as host:
+        with StandaloneHost(settings, online=True, python=sys.executable, core_timeout=1.0) as host:
             read(host, library[0])
             assert host.client_state()["journaling"] and not host.client_state()["connected"]
             (settings / ADDRESS_FILE).write_text(real)
@@ -192,6 +185,7 @@ def test_a_wrong_token_loses_nothing_and_the_right_one_delivers(settings, server
 
 def test_a_hung_sidecar_costs_a_page_turn_at_most_50_ms_and_loses_nothing(
         host, server, library, settings, sidecars):
+    host.set_reader_setting("bookloresync_core_timeout", 0.05)  # the rule under test: 50 ms
     read(host, library[0], pages=2, settle=True)
     host.run_until_idle(30)
     pid = sidecars()
@@ -223,8 +217,8 @@ def test_a_hung_sidecar_costs_a_page_turn_at_most_50_ms_and_loses_nothing(
 
 def test_two_koreaders_on_one_settings_folder_both_sessions_arrive(settings, server, library,
                                                                   sidecars):
-    with StandaloneHost(settings, online=True, python=sys.executable) as one, \
-            StandaloneHost(settings, online=True, python=sys.executable) as two:
+    with StandaloneHost(settings, online=True, python=sys.executable, core_timeout=1.0) as one, \
+            StandaloneHost(settings, online=True, python=sys.executable, core_timeout=1.0) as two:
         one.open_book(library[0].path, title=library[0].title, pages=300)
         two.open_book(library[1].path, title=library[1].title, pages=300)
         for _ in range(10):

@@ -7,7 +7,9 @@ journal they come from. Slow calls run on one worker thread, in the order they a
 
 A reading call that carries a record id (every one the plugin makes) is applied inside one
 transaction with the record of its id (`store/applied_calls`), so replaying it from the
-journal after the answer was lost changes nothing. Page turns are the exception: they are
+journal after the answer was lost changes nothing. A call that wrote nothing (a close with
+no new highlight) records no id either: its transaction then writes nothing and costs no
+fsync, and replaying it is as harmless as it was the first time. Page turns are the exception: they are
 the hot path, so they are not recorded, and a replayed turn is already harmless (the
 tracker ignores a turn older than the last one it counted).
 
@@ -111,10 +113,12 @@ class CallRunner:
             with self.core.db.atomic() as tx:
                 if applied_calls.seen(tx, record):
                     return {"ok": True, "replayed": True}
+                before = tx.total_changes
                 result = _guarded(name, function, args)
                 if not result.get("ok"):
                     raise _Refused(result)
-                applied_calls.mark(tx, record, utc_now())
+                if tx.total_changes != before:  # a call that wrote nothing: nothing to repeat
+                    applied_calls.mark(tx, record, utc_now())
                 return result
         except _Refused as refused:
             return refused.result

@@ -79,10 +79,6 @@ function driver.client_state()
              told = client.told, name = client.name, busy = client:busy() }
 end
 
-function driver.set_reader_setting(key, value)
-    G_reader_settings:saveSetting(key, value)
-end
-
 function driver.logs() return logs end
 
 --- Times `count` page turns (each its own PageUpdate through main.lua), in ms each.
@@ -107,6 +103,26 @@ function driver.time_menu(count, path)
         times[i] = (socket.gettime() - t0) * 1000
         control.settle()
     end
+    return times
+end
+
+--- Times the open book's plugin instance's onCloseDocument (the session handed to the core,
+--- or to the journal, and durable); `close_handler_times` returns the times in ms.
+local close_times = {}
+function driver.time_close_handler()
+    local plugin = require("pluginloader"):getPluginInstance("bookloresync")
+    local handler = plugin.onCloseDocument
+    plugin.onCloseDocument = function(self, ...)
+        local t0 = socket.gettime()
+        local result = handler(self, ...)
+        close_times[#close_times + 1] = (socket.gettime() - t0) * 1000
+        return result
+    end
+end
+
+function driver.close_handler_times()
+    local times = close_times
+    close_times = {}
     return times
 end
 

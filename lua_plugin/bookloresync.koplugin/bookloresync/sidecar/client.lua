@@ -29,7 +29,7 @@ local Launcher = require("bookloresync/sidecar/launcher")
 local Client = {}
 Client.__index = Client
 
-Client.QUICK_SECONDS = 0.05
+Client.QUICK_SECONDS = 0.05     -- KOReader's setting bookloresync_core_timeout overrides it
 Client.POLL_SECONDS = 0.1
 Client.RETRY_SECONDS = 2       -- between connection attempts
 Client.PAUSE_SECONDS = 2       -- no waiting on a sidecar that just missed a deadline
@@ -70,6 +70,15 @@ end
 
 local function now() return socket.gettime() end
 
+--- How long a quick call may wait: 50 ms, or the reader's `bookloresync_core_timeout`
+--- (seconds, 0.01 to 2) for a device whose flash makes the core's commits slower.
+function Client.quickSeconds()
+    local chosen = G_reader_settings and G_reader_settings.readSetting
+        and tonumber(G_reader_settings:readSetting("bookloresync_core_timeout"))
+    if not chosen then return Client.QUICK_SECONDS end
+    return math.min(2, math.max(0.01, chosen))
+end
+
 -- Connection ----------------------------------------------------------------------
 
 function Client:readAddress()
@@ -92,7 +101,7 @@ function Client:connected()
     local address = self:readAddress()
     local conn, welcome
     if address then
-        conn, welcome = Connection.open(address.port, address.token, self.name, Client.QUICK_SECONDS)
+        conn, welcome = Connection.open(address.port, address.token, self.name, Client.quickSeconds())
     end
     if not conn then
         self:noCore(address and welcome or "no address file")
@@ -159,7 +168,7 @@ function Client:request(message)
         self:disconnect("send failed")
         return nil, "closed"
     end
-    local deadline = now() + Client.QUICK_SECONDS
+    local deadline = now() + Client.quickSeconds()
     while true do
         local answer, why = self.conn:receive(deadline)
         if not answer then
