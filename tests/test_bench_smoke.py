@@ -12,7 +12,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "tools" / "bench"
 SECTIONS = ("Drain", "Enqueue latency", "Manage Sessions menu", "Page turns and closes while",
-            "Fingerprint of", "Cold start", "Match Unmatched Books", "Import a three-year")
+            "Fingerprint of", "Cold start", "Match Unmatched Books", "Import a three-year",
+            "The plugin over the sidecar")
 
 
 def test_bench_is_an_executable_script():
@@ -27,16 +28,17 @@ def test_quick_bench_prints_every_section_with_figures():
     assert done.returncode == 0, done.stderr
     out = done.stdout
     headings = re.findall(r"^== (\d)\. (.*)$", out, re.MULTILINE)
-    assert [int(n) for n, _ in headings] == [1, 2, 3, 4, 5, 6, 7, 8], out
+    assert [int(n) for n, _ in headings] == [1, 2, 3, 4, 5, 6, 7, 8, 9], out
     for (_, title), expected in zip(headings, SECTIONS, strict=True):
         assert title.startswith(expected), title
     for figure in ("ratio core / floor", "requests for", "median", "p99", "labels:",
                    "ratio core / reading floor", "spawn to first menu", "x a bare interpreter", "VmRSS", "by-hash requests for",
-                   "ratio to the 10 s floor", "growth ratio",
+                   "ratio to the 10 s floor", "growth ratio", "sidecar cold start",
+                   "every timed turn was counted",
                    "== Summary", "| # | what | figure | floor | ratio | target | met? |",
                    "bench finished"):
         assert figure in out, figure
     assert "Traceback" not in done.stderr
     summary = out[out.index("== Summary"):]
     rows = [line for line in summary.splitlines() if line.startswith("| ") and line[2].isdigit()]
-    assert {int(row.split("|")[1]) for row in rows} == {1, 2, 3, 4, 5, 6, 7, 8}
+    assert {int(row.split("|")[1]) for row in rows} == {1, 2, 3, 4, 5, 6, 7, 8, 9}
