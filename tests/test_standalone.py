@@ -233,3 +233,22 @@ def test_two_koreaders_on_one_settings_folder_both_sessions_arrive(settings, ser
         wait_for(lambda: len(server.sessions) == 2, timeout=20)
         assert sorted(s["durationSeconds"] for s in server.sessions) == [200, 300]
         sidecars()
+
+
+def test_an_odd_settings_path_still_starts_the_core(tmp_path, server, library):
+    """Quotes, spaces, a dollar sign and non-ASCII in the folder: the launcher's shell line
+    quotes them, and the core serves exactly that folder."""
+    settings = tmp_path / "it's a \"KOReader\" $HOME ü" / "settings"
+    configure(settings, server.url)
+    try:
+        with StandaloneHost(settings, online=True, python=sys.executable,
+                            core_timeout=1.0) as host:
+            read(host, library[0], settle=True)
+            host.run_until_idle(30)
+            assert host.client_state()["connected"]
+            wait_for(lambda: len(server.sessions) == 1, timeout=15)
+    finally:
+        try:
+            os.kill(json.loads((settings / ADDRESS_FILE).read_text())["pid"], signal.SIGTERM)
+        except (OSError, ValueError, KeyError):
+            pass
