@@ -19,8 +19,8 @@ from tools.booklore_server import partial_md5
 
 pytestmark = pytest.mark.skipif(luajit_available() is not None, reason=str(luajit_available()))
 
-# The server, the configured folder, the sidecars it starts and the host, as there.
-server = pytest.fixture(standalone.server.__wrapped__)
+# The configured folder, the sidecars it starts and the host, as there (the server is
+# conftest's).
 settings = pytest.fixture(standalone.settings.__wrapped__)
 sidecars = pytest.fixture(standalone.sidecars.__wrapped__)
 host = pytest.fixture(standalone.host.__wrapped__)
@@ -84,6 +84,7 @@ def test_bookmarks_tracking_and_match_book_over_the_sidecar(host, server, librar
     time_machine = library[4]  # unknown by fingerprint: matched by the ID typed in
     read(host, time_machine)
     host.run_until_idle(30)
+    host.advance(10)  # the look-up's "No match found based on hash" message times out first
     wanted = server.add_book("The Time Machine", ["H. G. Wells"])
     host.long_press(time_machine.path)
     host.tap_button("Match Book")
