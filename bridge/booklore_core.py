@@ -25,7 +25,8 @@ class BookLoreCore:
     """A CoreProvider over one settings directory's database."""
 
     def __init__(self, settings_dir: str | os.PathLike):
-        self.facade = BookLoreSync(settings_dir)
+        # The plugin keeps recording whatever state the database is in (store/keeper.py).
+        self.facade = BookLoreSync(settings_dir, keep_recording=True)
         self._calls = calls.bind(self.facade)
         recovered = self.facade.recover_reading()
         if recovered.get("recovered"):

@@ -85,6 +85,7 @@ CALLS: dict[str, Call] = {call.name: call for call in (
         _options(book), reader=reader)),
     _quick("book_for_matching", lambda core, reader, book=None: core.book_for_matching(
         _options(book))),
+    _quick("database_status", lambda core, reader: core.database_status()),
     _quick("next_unmatched_book", lambda core, reader, after=None: core.next_unmatched_book(
         after if isinstance(after, int) and not isinstance(after, bool) else None)),
     _slow("sync_pending", lambda core, reader, options=None: core.sync_pending(
@@ -92,6 +93,7 @@ CALLS: dict[str, Call] = {call.name: call for call in (
     _slow("match_unmatched", lambda core, reader, options=None: core.match_unmatched(
         online=_online(options))),
     _slow("test_connection", lambda core, reader, options=None: core.test_connection()),
+    _slow("repair_database", lambda core, reader, options=None: core.repair_database()),
     _slow("identify_book", lambda core, reader, book=None: core.identify_book(_options(book))),
     _slow("import_history", lambda core, reader, options=None: core.import_history(
         books=_folders(options))),

@@ -80,7 +80,37 @@ class SettingsError(ValueError):
 
 
 class StoreError(Exception):
-    """The local database cannot be used (newer schema, unreadable file)."""
+    """The local database cannot be used (newer schema, a file that is not ours, a folder
+    where the file should be). The message says what is wrong, which file and what to do.
+
+    The file itself is the problem, so a fresh side database beside it can take the
+    reading that goes on meanwhile (`side_database_helps`); the file is left untouched."""
+
+    side_database_helps = True
+
+
+class DatabaseUnusable(StoreError):
+    """BookLore Sync's own database failed while in use (a plain StoreError may be about
+    another file, such as KOReader's statistics being imported)."""
+
+
+class DamagedDatabase(DatabaseUnusable):
+    """The database file is damaged (truncated, or pages that cannot be read);
+    `booklore-sync doctor` or Settings → Repair database saves what can be read."""
+
+
+class StoreBusy(DatabaseUnusable):
+    """Another program holds the database locked for longer than the busy timeout; the
+    same call will work later."""
+
+    side_database_helps = False
+
+
+class SettingsFolderError(DatabaseUnusable):
+    """The settings folder cannot be used (it is a file, cannot be created, is read-only,
+    or the storage is full): no database can be written there at all."""
+
+    side_database_helps = False
 
 
 def internal_error_text(name: str, exc: BaseException) -> str:

@@ -29,7 +29,6 @@ from python_core.books import tracking as book_tracking
 from python_core.books.entry import book_entry
 from python_core.clock import iso_utc, utc_now
 from python_core.errors import (
-    FingerprintError,
     SettingsError,
     StoreError,
     internal_error_text,
@@ -48,6 +47,8 @@ from python_core.store import (
     notices,
     session_queue,
 )
+from python_core.store.keeper import StoreKeeper
+from python_core.use_case import store_failure, use_case
 
 if TYPE_CHECKING:
     from python_core.server.client import BookLoreClient
@@ -59,29 +60,19 @@ CACHE_CLEARED = "Local book cache cleared"
 STATISTICS_FILE = "statistics.sqlite3"
 _DECIDES_FEATURES = ("server_url", "username", "password", "booklore_username",
                      "booklore_password")
-_EXPECTED = (FingerprintError, SettingsError, StoreError)
-
-
-def use_case(method):
-    """Turn every exception into a result value; log the unexpected ones in full."""
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs) -> dict[str, Any]:
-        try:
-            result = method(*args, **kwargs)
-        except _EXPECTED as exc:
-            return {"ok": False, "message": str(exc)}
-        except Exception as exc:  # noqa: BLE001 - the boundary: nothing may escape
-            log.exception("%s failed", method.__name__)
-            return {"ok": False, "message": internal_error_text(method.__name__, exc)}
-        return {"ok": True, **result}
-    return wrapper
 
 
 class BookLoreSync:
-    """One settings directory's database and the use cases over it."""
+    """One settings directory's database and the use cases over it.
 
-    def __init__(self, settings_dir: str | os.PathLike):
-        self.db = Database.in_settings_dir(settings_dir, _adopt_previous_plugin)
+    `keep_recording=True` is for the plugin's hosts (the in-process bridge, the sidecar): a
+    database that cannot be used never stops the core, which records into a side database
+    instead and tells the reader once (store/keeper.py). Without it (the command line)
+    such a database is a StoreError here, with the sentence to show."""
+
+    def __init__(self, settings_dir: str | os.PathLike, *, keep_recording: bool = False):
+        self.store = StoreKeeper(settings_dir, _adopt_previous_plugin,
+                                 keep_recording=keep_recording, now=utc_now)
         self.reading = ReadingTracker(self.db, self.record_session)
         #: The reading session of each KOReader this core serves; None is the one the
         #: in-process host has (the sidecar may serve two KOReaders on one folder).
@@ -90,6 +81,12 @@ class BookLoreSync:
         self.runs_in = "inside KOReader's process"
         #: How far the long work running now has got (`work_progress`).
         self.work = ProgressBoard()
+
+    @property
+    def db(self) -> Database | None:
+        """The database the core runs on now (the same object when it moves to the side
+        database or back: its file changes underneath); None with no usable folder."""
+        return self.store.db
 
     def __enter__(self) -> "BookLoreSync":
         return self
@@ -100,7 +97,7 @@ class BookLoreSync:
     def close(self) -> None:
         for tracker in self.readers.values():
             tracker.close()  # each writes the page-turn save it was handed, then stops
-        self.db.close()
+        self.store.close()
 
     def settings(self) -> dict[str, Any]:
         return settings_rules.with_defaults(config_tables.all_settings(self.db.connection()))
@@ -235,14 +232,43 @@ class BookLoreSync:
         result = self.reading.recover()
         return {"recovered": result is not None, **(result or {})}
 
-    @use_case
     def take_notices(self) -> dict[str, Any]:
-        """What the reader must be told once (e.g. what was taken over from the previous
-        BookLore plugin); each notice is handed out a single time."""
+        """What the reader must be told once (what was taken over from the previous
+        BookLore plugin, that the database is damaged); each notice comes a single time."""
+        if self.store.db is None:  # no database to keep notices in: told once per start
+            once = self.store.take_problem_once()
+            return {"ok": True, "notices": [once] if once else []}
+        return self._stored_notices()
+
+    @use_case
+    def _stored_notices(self) -> dict[str, Any]:
         if not notices.any_unshown(self.db.connection()):
             return {"notices": []}
         with self.db.atomic() as tx:
             return {"notices": notices.take_unshown(tx, utc_now())}
+
+    def database_status(self) -> dict[str, Any]:
+        """Whether the core runs on its database, on the side database (damaged: a repair
+        is offered) or on none (the settings folder cannot be used)."""
+        store = self.store
+        state = "none" if store.db is None else "side" if store.on_side else "ok"
+        problem = store.problem if state != "ok" else None
+        return {"ok": True, "state": state, "damaged": state == "side",
+                "message": str(problem) if problem else None}
+
+    def repair_database(self) -> dict[str, Any]:
+        """Settings → Repair database: `booklore-sync doctor` inside the running core."""
+        from python_core.store import repair
+        if self.store.db is None:
+            return store_failure(self.store.problem)
+        try:
+            outcome = self.store.repair()
+        except StoreError as exc:
+            return store_failure(exc)
+        except Exception as exc:  # noqa: BLE001 - the boundary: nothing may escape
+            log.exception("repair_database failed")
+            return {"ok": False, "message": internal_error_text("repair_database", exc)}
+        return {"ok": True, "state": outcome.state, "summary": repair.describe(outcome)}
 
     @use_case
     def import_history(self, statistics: str | None = None, books: list[str] | None = None,
@@ -402,27 +428,31 @@ class BookLoreSync:
         return functools.partial(self.make_client, current)
 
     def make_client(self, current: dict[str, Any]) -> BookLoreClient:
-        from python_core.server.client import BookLoreClient, Credentials, md5_hex
-        from python_core.server.feature_store import DatabaseFeatureStore
-        from python_core.server.token_store import DatabaseTokenStore
-        credentials = Credentials(
-            server_url=current["server_url"],
-            koreader_user=current["username"] or None,
-            koreader_key=md5_hex(current["password"]) if current["username"] else None,
-            booklore_user=current["booklore_username"] or None,
-            booklore_password=current["booklore_password"] or None,
-        )
-        tokens = DatabaseTokenStore(self.db, current["server_url"], current["booklore_username"])
-        return BookLoreClient(credentials, tokens,
-                              timeout=(current["connect_timeout"], current["read_timeout"]),
-                              ca_bundle=current["ca_bundle"] or None,
-                              features=DatabaseFeatureStore(self.db, current["server_url"]))
+        from python_core.server.from_settings import client_for
+        return client_for(self.db, current)
 
 
 def _adopt_previous_plugin(path):
     """Only a reader who switches from the previous plugin needs the adoption code."""
     from python_core.history import previous_plugin
     return previous_plugin.adopt(path)
+
+
+def check_database(settings_dir: str | os.PathLike, repair_it: bool = True) -> dict[str, Any]:
+    """`booklore-sync doctor`: check the database in `settings_dir` and repair it if it is
+    damaged, without opening it the normal way (a damaged file could not be)."""
+    from python_core.store import repair
+    folder = Path(settings_dir)
+    if not folder.is_dir():
+        return {"ok": False, "needs_you": True,
+                "message": f"{folder} is not a folder; give KOReader's settings folder"}
+    try:
+        outcome = repair.check(folder, repair=repair_it)
+    except StoreError as exc:
+        return store_failure(exc)
+    damaged = outcome.state == repair.NEEDS_REPAIR
+    return {"ok": not damaged, "state": outcome.state, "summary": repair.describe(outcome),
+            "needs_you": damaged, "kept": outcome.kept}
 
 
 def _forget_login(tx, before: dict[str, Any]) -> None:

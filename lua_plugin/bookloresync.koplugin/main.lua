@@ -54,8 +54,9 @@ function BookLoreSync:init()
     UIManager:nextTick(function() self:tellNotices() end)
 end
 
--- What the core must tell the reader once (e.g. what it took over from the previous
--- BookLore plugin); each notice comes back a single time.
+-- What the core must tell the reader once (what it took over from the previous BookLore
+-- plugin, that its database is damaged and reading goes to a side database); each notice
+-- comes back a single time. Asked at start, after a book closes and after a sync.
 function BookLoreSync:tellNotices()
     local result = core.take_notices()
     for _, text in ipairs(result.ok and result.notices or {}) do self:showMessage(text) end
@@ -156,6 +157,7 @@ function BookLoreSync:onSyncFinished(report, interactive)
         self:toast(report.summary or report.message or _("Sync failed"))
     end
     logger.info("BookLoreSync: sync", report.status, report.summary)
+    self:tellNotices() -- e.g. the database turned out to be damaged during this sync
 end
 
 function BookLoreSync:onMatchFinished(result)
@@ -243,6 +245,8 @@ function BookLoreSync:finishReading(reason)
     local marks = self.reading:captureRatingAndAnnotations(reason) or {}
     Manage.invalidate()
     if result.message then self:toast(result.message) end
+    -- Not while the device goes to sleep; a notice waits for the next close or sync.
+    if reason ~= "suspend" then self:tellNotices() end
     if result.saved or marks.queued then self:runSync(false, "session_end") end
 end
 

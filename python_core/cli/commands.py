@@ -42,6 +42,9 @@ class Command:
     #: A command that runs as a process of its own (the sidecar): it is handed the settings
     #: folder instead of a facade, and returns the exit status itself.
     process: Callable[[str, argparse.Namespace], int] | None = None
+    #: False for a command that must work when the database cannot be opened (`doctor`):
+    #: its `run` is given the settings folder instead of the facade.
+    opens_database: bool = True
 
 
 def config_get(core: BookLoreSync, args: argparse.Namespace) -> dict:
@@ -128,6 +131,16 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
                         help="leave the terminal and session (how the plugin starts it)")
 
 
+def doctor(settings_dir: str, args: argparse.Namespace) -> dict:
+    from python_core.facade import check_database
+    return check_database(settings_dir, repair_it=not args.check)
+
+
+def _check_only(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--check", action="store_true",
+                        help="only check; change nothing (exit status 4 if damaged)")
+
+
 def _key_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("key", nargs="?", choices=sorted(SETTINGS))
 
@@ -164,4 +177,6 @@ COMMANDS = (
             import_history, lambda args, r: r["text"], _import_arguments),
     Command("serve", "run the core beside KOReader (the plugin starts it by itself)",
             None, arguments=_serve_options, process=serve),
+    Command("doctor", "check the database; repair a damaged one (the damaged file is kept)",
+            doctor, lambda args, r: r["summary"], _check_only, opens_database=False),
 )

@@ -29,6 +29,6 @@ def exit_status(result: dict[str, Any]) -> ExitStatus:
     status = result.get("status")
     if result.get("needs_attention") or status in _NEEDS_YOU or result.get("needs_you"):
         return ExitStatus.NEEDS_YOU
-    if status in _TRY_LATER:
+    if status in _TRY_LATER or result.get("try_later"):
         return ExitStatus.TRY_LATER
     return ExitStatus.OK if result.get("ok") else ExitStatus.FAILED

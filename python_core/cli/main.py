@@ -29,10 +29,11 @@ EPILOG = f"""examples:
   {PROG} --settings-dir /media/KOBOeReader/.adds/koreader/settings status
   {PROG} config set booklore_password -      (asks without showing it)
   {PROG} sync --json
+  {PROG} doctor      (checks the database, repairs a damaged one)
 
 exit status: 0 done; 1 something failed (see stderr); 2 wrong command line;
   3 try later (offline, server unreachable, another sync running);
-  4 needs you (not configured, an account refused); 130 interrupted"""
+  4 needs you (not configured, an account refused, a damaged database); 130 interrupted"""
 
 
 def _global_flags() -> argparse.ArgumentParser:
@@ -112,15 +113,19 @@ def _run(args: argparse.Namespace) -> int:
         return ExitStatus.USAGE
     if args.run.process is not None:
         return args.run.process(settings_dir, args)
-    from python_core.errors import StoreError
+    if not args.run.opens_database:
+        result = args.run.run(settings_dir, args)
+        _print(args, result)
+        return exit_status(result)
+    from python_core.errors import StoreBusy, StoreError
     from python_core.facade import BookLoreSync  # after parsing: --help stays fast
     args.settings_folder = settings_dir
     with _database_folder(args, settings_dir) as folder:
         try:
             core = BookLoreSync(folder)
-        except StoreError as exc:  # not ours, damaged, or newer: one sentence, nothing touched
+        except StoreError as exc:  # not ours, damaged, newer, busy: one sentence, untouched
             print(f"{PROG}: {exc}", file=sys.stderr)
-            return ExitStatus.NEEDS_YOU
+            return ExitStatus.TRY_LATER if isinstance(exc, StoreBusy) else ExitStatus.NEEDS_YOU
         with core:
             told = core.take_notices().get("notices") or []
             result = args.run.run(core, args)

@@ -59,7 +59,7 @@ class SidecarServer:
     def start(self) -> int:
         """Take the folder, prepare the core, listen, publish; returns the port."""
         self.instance.acquire()  # raises AlreadyRunning before anything is touched
-        self.core = BookLoreSync(self.folder)
+        self.core = BookLoreSync(self.folder, keep_recording=True)  # records whatever happens
         self.core.runs_in = f"sidecar process {os.getpid()}"
         self.core.continue_reading()
         self.core.forget_applied_calls(APPLIED_IDS_KEPT_DAYS)

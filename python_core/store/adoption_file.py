@@ -57,10 +57,11 @@ def exclusive(path: Path) -> Iterator[None]:
             lock_path.unlink()
 
 
-def keep_copy(path: Path) -> Path:
-    """Step 1: the byte-for-byte copy of `path` (with its journals) under the kept name."""
+def keep_copy(path: Path, stem: str = KEPT_STEM) -> Path:
+    """Step 1: the byte-for-byte copy of `path` (with its journals) under the kept name
+    (`stem`.sqlite; the repair keeps a damaged file under a dated stem)."""
     for number in range(1, 1000):
-        kept = path.with_name(f"{KEPT_STEM}{'' if number == 1 else f'-{number}'}.sqlite")
+        kept = path.with_name(f"{stem}{'' if number == 1 else f'-{number}'}.sqlite")
         if not kept.exists():
             _copy_set(path, kept)
             return kept
@@ -75,12 +76,15 @@ def scratch_copy(kept: Path):
     return open_snapshot(kept)
 
 
-def replace_with_new(path: Path, fill: Callable[[sqlite3.Connection], None]) -> None:
-    """Steps 3 and 4: our schema plus what `fill` writes (one transaction), then the swap."""
+def replace_with_new(path: Path, fill: Callable[[sqlite3.Connection], None],
+                     version: int | None = None) -> None:
+    """Steps 3 and 4: our schema plus what `fill` writes (one transaction), then the swap.
+    With `version`, `fill` runs on the schema of that version and the migrations after it
+    run on what it wrote (the repair puts rows back as they were written)."""
     new = path.with_name(path.name + ".adopting")
     _remove_set(new)
     try:
-        _build(new, fill)
+        _build(new, fill, schema.LATEST_VERSION if version is None else version)
         for suffix in COMPANIONS:  # a journal beside our file would be applied to it
             companion = Path(f"{path}{suffix}")
             if suffix == "-shm" or _present(companion):
@@ -93,14 +97,15 @@ def replace_with_new(path: Path, fill: Callable[[sqlite3.Connection], None]) -> 
     _fsync_folder(path.parent)
 
 
-def _build(new: Path, fill: Callable[[sqlite3.Connection], None]) -> None:
+def _build(new: Path, fill: Callable[[sqlite3.Connection], None], version: int) -> None:
     os.close(os.open(new, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
     conn = sqlite3.connect(new, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=DELETE").fetchall()  # read it: PyPy keeps an unread statement open
-        schema.migrate(conn, new)
+        schema.build_to(conn, version)
         with transaction(conn):
             fill(conn)
+        schema.migrate(conn, new, backup=False)
     finally:
         conn.close()
     _fsync(new)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from python_core.errors import StoreError
-from python_core.store import file_kind, schema
+from python_core.store import file_kind, health, schema
 from python_core.store.transaction import transaction
 
 DB_FILENAME = "booklore-sync.sqlite"
@@ -40,32 +40,60 @@ class Database:
     that `close()` may close a worker thread's connection after the worker finished.
     """
 
-    def __init__(self, path: str | os.PathLike, adopt_previous: Adopt | None = None):
+    def __init__(self, path: str | os.PathLike, adopt_previous: Adopt | None = None,
+                 verify: bool = False):
         """`adopt_previous(path)` replaces the previous BookLore plugin's database at
         `path` with ours (history/previous_plugin.py); without it such a file is refused,
-        like any database that is not ours, and left untouched."""
+        like any database that is not ours, and left untouched. `verify` reads the whole
+        file once first (quick_check) and refuses a damaged one before anything is
+        written to it: for the command line, where a few milliseconds do not matter."""
         self.path = Path(path)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        _prepare_file(self.path, adopt_previous)
-        schema.migrate(self.connection(), self.path)
+        self._generation = 0
+        try:
+            _prepare_file(self.path, adopt_previous)
+            if verify:
+                _verify(self.connection(), self.path)
+            schema.migrate(self.connection(), self.path)
+        except BaseException as exc:
+            self.close()
+            problem = health.explain(exc, self.path)
+            if problem is None or problem is exc:
+                raise
+            raise problem from None
 
     @classmethod
     def in_settings_dir(cls, settings_dir: str | os.PathLike,
                         adopt_previous: Adopt | None = None) -> "Database":
-        os.makedirs(settings_dir, exist_ok=True)
-        return cls(Path(settings_dir) / DB_FILENAME, adopt_previous)
+        return cls(settings_folder(settings_dir) / DB_FILENAME, adopt_previous)
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.generation != self._generation \
+                and not self._local.depth:
+            conn.close()  # this thread's connection to the file used before `use_instead`
+            conn = None
         if conn is None:
+            generation = self._generation
             conn = _open(self.path)
             self._local.conn = conn
             self._local.depth = 0
+            self._local.generation = generation
             with self._lock:
                 self._connections.append(conn)
         return conn
+
+    def use_instead(self, other: "Database") -> None:
+        """Run on `other`'s file from now on, in every thread (each thread moves at its
+        next call outside a transaction): the side database when this file turned out to
+        be damaged, or the repaired file afterwards. `other` is closed; its file lives on
+        here."""
+        other.close()
+        with self._lock:
+            self.path = other.path
+            self._generation += 1
 
     @contextlib.contextmanager
     def atomic(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
@@ -109,9 +137,33 @@ class Database:
         self._local = threading.local()
 
 
+def settings_folder(settings_dir: str | os.PathLike) -> Path:
+    """The settings folder, created owner-only when the core is the one to create it (the
+    database in it holds account secrets); trouble with it is a SettingsFolderError."""
+    folder = Path(settings_dir)
+    try:
+        if not folder.is_dir():
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700)
+            folder.chmod(0o700)  # mkdir's mode passes through the umask, which may add bits
+    except OSError as exc:
+        if not (isinstance(exc, FileExistsError) and folder.is_dir()):  # not a race we lost
+            raise health.folder_problem(exc, folder) from None
+    return folder
+
+
+def _verify(conn: sqlite3.Connection, path: Path) -> None:
+    problems = health.integrity_problems(conn, limit=3, quick=True)
+    if problems:
+        raise health.damaged(path, health.summary_of(problems))
+
+
 def _prepare_file(path: Path, adopt_previous: Adopt | None) -> None:
     """Before the first connection (which would already write to it): create a new file,
     take over the previous plugin's, or refuse anything else without touching it."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a database file; it was left untouched. "
+                         "Move it elsewhere to start with an empty database")
     found = file_kind.recognise(path)
     if found.kind == file_kind.PREVIOUS_PLUGIN and adopt_previous is not None:
         from python_core.store import adoption_file  # rare: keep it off every start
@@ -122,6 +174,8 @@ def _prepare_file(path: Path, adopt_previous: Adopt | None) -> None:
     if found.kind == file_kind.PREVIOUS_PLUGIN:
         raise StoreError(f"{path} belongs to the previous BookLore plugin; open it with "
                          "BookLore Sync's plugin or command line to take it over")
+    if found.kind == file_kind.DAMAGED:
+        raise health.damaged(path, found.detail)
     if found.kind == file_kind.UNKNOWN:
         raise StoreError(f"{path} is not a BookLore Sync database ({found.detail}); it was "
                          "left untouched. Move it elsewhere to start with an empty one")
@@ -146,6 +200,7 @@ def _create_private_file(path: Path) -> None:
 
 
 def _open(path: Path) -> sqlite3.Connection:
+    conn = None
     try:
         conn = sqlite3.connect(
             path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
@@ -156,6 +211,11 @@ def _open(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"Cannot open the database {path}: {exc}") from None
+        if conn is not None:
+            conn.close()
+        problem = health.explain(exc, path)
+        if problem is None:
+            raise
+        raise problem from None
     conn.row_factory = sqlite3.Row
     return conn

@@ -14,7 +14,12 @@ import sqlite3
 from pathlib import Path
 from typing import NamedTuple
 
+from python_core.store import health
+
 NEW, OURS, PREVIOUS_PLUGIN, UNKNOWN = "new", "ours", "previous_plugin", "unknown"
+#: A SQLite file (it has the header) whose first pages cannot be read: ours, truncated or
+#: damaged, most likely; `booklore-sync doctor` saves what can be read.
+DAMAGED = "damaged"
 
 TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
 PREVIOUS_PLUGIN_VERSION = "SELECT max(version) FROM schema_version"
@@ -28,7 +33,7 @@ PREVIOUS_MARKS = (("schema_version", "version"), ("book_cache", "file_hash"),
 class FileKind(NamedTuple):
     kind: str
     version: int | None = None    # the previous plugin's schema version
-    detail: str = ""              # for UNKNOWN: what was found instead
+    detail: str = ""              # for UNKNOWN: what was found instead; DAMAGED: why
 
 
 def recognise(path: Path) -> FileKind:
@@ -41,6 +46,8 @@ def recognise(path: Path) -> FileKind:
     try:
         return _kind_of(conn)
     except sqlite3.DatabaseError as exc:
+        if health.looks_like_sqlite(path):
+            return FileKind(DAMAGED, detail=str(exc))
         return FileKind(UNKNOWN, detail=f"it is not a SQLite database ({exc})")
     finally:
         conn.close()

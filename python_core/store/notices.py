@@ -12,6 +12,7 @@ ADD_NOTICE = """
 UNSHOWN = "SELECT id, topic, text FROM notices WHERE shown_at IS NULL ORDER BY id"
 ANY_UNSHOWN = "SELECT 1 FROM notices WHERE shown_at IS NULL LIMIT 1"
 MARK_SHOWN = "UPDATE notices SET shown_at = ? WHERE id = ?"
+TEXT_OF = "SELECT text FROM notices WHERE topic = ?"
 
 
 def add_notice(conn: sqlite3.Connection, topic: str, text: str, now: str) -> None:
@@ -28,3 +29,9 @@ def take_unshown(conn: sqlite3.Connection, now: str) -> list[str]:
     for row in rows:
         conn.execute(MARK_SHOWN, (now, row[0]))
     return [row[2] for row in rows]
+
+
+def text_of(conn: sqlite3.Connection, topic: str) -> str | None:
+    """The text of the notice on `topic`, shown or not."""
+    row = conn.execute(TEXT_OF, (topic,)).fetchone()
+    return None if row is None else row[0]

@@ -248,22 +248,34 @@ MIGRATIONS: list[Migration] = [
 LATEST_VERSION = len(MIGRATIONS)
 
 
-def migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Bring the database at `path` to LATEST_VERSION, one transaction per migration."""
+def migrate(conn: sqlite3.Connection, path: Path, backup: bool = True) -> None:
+    """Bring the database at `path` to LATEST_VERSION, one transaction per migration
+    (after a backup copy, unless the file is new or `backup` is off)."""
     version = _version(conn)
     if version > LATEST_VERSION:
-        raise StoreError(
-            f"{path.name} was written by a newer BookLore Sync (schema {version}, "
-            f"this version knows {LATEST_VERSION}); update the plugin"
-        )
-    if 0 < version < LATEST_VERSION:
+        raise newer_schema(path, version)
+    if backup and 0 < version < LATEST_VERSION:
         _backup(conn, path, version)
-    for number in range(version + 1, LATEST_VERSION + 1):
+    build_to(conn, LATEST_VERSION)
+
+
+def build_to(conn: sqlite3.Connection, version: int) -> None:
+    """Apply the migrations up to `version` (the repair rebuilds a damaged database at its
+    own schema version first, so its rows go in as they were written)."""
+    for number in range(_version(conn) + 1, version + 1):
         _apply(conn, number)
+
+
+def newer_schema(path: Path, version: int) -> StoreError:
+    return StoreError(f"{path.name} was written by a newer BookLore Sync (schema {version}, "
+                      f"this version knows {LATEST_VERSION}); update the plugin")
 
 
 def _version(conn: sqlite3.Connection) -> int:
     return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+version_of = _version
 
 
 def _apply(conn: sqlite3.Connection, number: int) -> None:

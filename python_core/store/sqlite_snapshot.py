@@ -22,9 +22,12 @@ JOURNALS = ("-wal", "-journal")
 
 
 @contextlib.contextmanager
-def open_snapshot(path: Path) -> Iterator[sqlite3.Connection]:
+def open_snapshot(path: Path, damaged: bool = False) -> Iterator[sqlite3.Connection]:
+    """`damaged`: always read a copy, padded with empty pages to the length its header
+    gives if it was cut short, which lets SQLite open a truncated file and reach the
+    pages that are left (the missing ones read as damaged)."""
     journals = [suffix for suffix in JOURNALS if holds_data(Path(f"{path}{suffix}"))]
-    if not journals:
+    if not journals and not damaged:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
         try:
             yield conn
@@ -36,11 +39,26 @@ def open_snapshot(path: Path) -> Iterator[sqlite3.Connection]:
         for suffix in journals:  # journals first: a commit in between only makes them newer
             shutil.copyfile(f"{path}{suffix}", f"{copy}{suffix}")
         shutil.copyfile(path, copy)
+        if damaged:
+            _pad_to_header_length(copy)
         conn = sqlite3.connect(copy)
         try:
             yield conn
         finally:
             conn.close()
+
+
+def _pad_to_header_length(copy: Path) -> None:
+    with open(copy, "r+b") as handle:
+        header = handle.read(100)
+        if len(header) < 100:
+            return
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        wanted = page_size * int.from_bytes(header[28:32], "big")
+        size = handle.seek(0, 2)
+        if page_size >= 512 and size < wanted <= 64 * size + 2 ** 20:  # not absurd
+            handle.truncate(wanted)
 
 
 def holds_data(path: Path) -> bool:

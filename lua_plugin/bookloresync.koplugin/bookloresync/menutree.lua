@@ -15,6 +15,7 @@ local T = require("ffi/util").template
 
 local Manage = require("bookloresync/manage")
 local Progress = require("bookloresync/progress")
+local Repair = require("bookloresync/repair")
 local ThisBook = require("bookloresync/thisbook")
 
 local MenuTree = {}
@@ -196,14 +197,10 @@ function MenuTree.importHistory(plugin, core)
     end
 end
 
-function MenuTree.build(plugin, core)
+-- Built each time Settings opens, so Repair database is there only while the core reports
+-- its database damaged.
+local function settingsItems(plugin, core)
     local items = {
-        { text = _("Sync Now"), callback = function() plugin:runSync(true, "manual") end },
-    }
-    if plugin.ui.document then -- in the reader: the open book's own switch
-        table.insert(items, ThisBook.readerMenuItem(plugin, core))
-    end
-    table.insert(items, { text = _("Settings"), sub_item_table = {
         { text = _("Server and accounts"), sub_item_table = serverAndAccounts(plugin, core) },
         { text = _("Session tracking"), sub_item_table = sessionTracking(plugin, core) },
         toggle(plugin, core, "manual_sync_only", _("Manual Sync Only")),
@@ -213,7 +210,20 @@ function MenuTree.build(plugin, core)
         { text = _("Manage Sessions"), sub_item_table = Manage.items(plugin, core) },
         { text = _("Import reading history"), keep_menu_open = true,
           callback = function() MenuTree.importHistory(plugin, core) end },
-    } })
+    }
+    if Repair.offered(core) then table.insert(items, Repair.item(plugin, core)) end
+    return items
+end
+
+function MenuTree.build(plugin, core)
+    local items = {
+        { text = _("Sync Now"), callback = function() plugin:runSync(true, "manual") end },
+    }
+    if plugin.ui.document then -- in the reader: the open book's own switch
+        table.insert(items, ThisBook.readerMenuItem(plugin, core))
+    end
+    table.insert(items, { text = _("Settings"),
+                          sub_item_table_func = function() return settingsItems(plugin, core) end })
     return { text = _("BookLore Sync"), sorting_hint = "tools", sub_item_table = items }
 end
 
