@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from python_core.store.sqlite_snapshot import open_snapshot
@@ -27,14 +26,17 @@ _FIRST = -(2 ** 63)
 _LAST = 2 ** 63 - 1
 
 
-@dataclass
 class TableSalvage:
-    saved: int = 0
-    rejected: int = 0
-    #: (after, before): rowids strictly between them could not be read; None = to the end.
-    unreadable: list[tuple[int, int | None]] = field(default_factory=list)
-    #: The table itself could not be found or read at all.
-    missing: bool = False
+    """What the salvage of one table gave (a plain class: dataclasses stays off the
+    plugin's start, which imports this module through the side database)."""
+
+    def __init__(self) -> None:
+        self.saved = 0
+        self.rejected = 0
+        #: (after, before): rowids strictly between them could not be read; None = to the end.
+        self.unreadable: list[tuple[int, int | None]] = []
+        #: The table itself could not be found or read at all.
+        self.missing = False
 
 
 def readable_copy(path: Path):
