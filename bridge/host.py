@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -35,6 +36,14 @@ log = logging.getLogger("booklore_sync.bridge")
 DEFAULT_PLUGINS_DIR = Path(__file__).resolve().parent.parent / "lua_plugin"
 
 _WINDOW_LISTS = ("buttons", "checks", "items", "fields")
+
+#: Python hands the interpreter lock to a waiting thread only after the running one has
+#: held it this long (5 ms by default). The Lua thread enters Python several times in a
+#: page turn; behind the core's worker busy building or parsing a batch, each entry waited
+#: up to 5 ms (page turns during a sync: p99 5-8 ms). 1 ms bounds that wait; the worker
+#: only switches more often while the Lua thread actually wants in. Process-wide, so it is
+#: only lowered, never raised (the sidecar sets the same for its own threads).
+GIL_SWITCH_SECONDS = 0.001
 NETWORK_STATES = ("off", "connected", "online")
 
 
@@ -50,6 +59,8 @@ class HeadlessHost:
         clock_start: float = 1_767_225_600.0,
     ) -> None:
         self._owner = threading.get_ident()
+        if sys.getswitchinterval() > GIL_SWITCH_SECONDS:
+            sys.setswitchinterval(GIL_SWITCH_SECONDS)
         self._closed = False
         self._own_core = None
         #: Whether the last tap_menu left the menu open (keep_menu_open, checkable entries).

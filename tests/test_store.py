@@ -336,3 +336,38 @@ def test_writers_on_two_threads_both_succeed(db):
         t.join()
     assert errors == []
     assert item_queues.counts(db.connection())["sessions"] == 100
+
+
+def _hold_write_lock(path):
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_writer_waits_for_the_lock_and_takes_it_once_it_is_free(db):
+    """Waiting for the write lock polls every half millisecond instead of SQLite's
+    growing sleeps; the connection's busy timeout is what it was afterwards."""
+    holder = _hold_write_lock(db.path)
+    released = threading.Timer(0.05, lambda: holder.execute("COMMIT"))
+    released.start()
+    try:
+        with db.atomic() as tx:
+            tx.execute("INSERT INTO settings (key, type, value) VALUES ('waited', 'str', '1')")
+    finally:
+        released.join()
+        holder.close()
+    assert db.connection().execute("SELECT value FROM settings WHERE key = 'waited'").fetchone()
+    assert db.connection().execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+
+
+def test_a_writer_gives_up_after_the_busy_timeout(db):
+    db.connection().execute("PRAGMA busy_timeout=50")
+    holder = _hold_write_lock(db.path)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            with db.atomic():
+                pass
+    finally:
+        holder.close()
+    assert not db.connection().in_transaction
+    assert db.connection().execute("PRAGMA busy_timeout").fetchone()[0] == 50

@@ -14,12 +14,19 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
+
+#: While another connection holds the write lock, BEGIN IMMEDIATE is retried this often
+#: for up to the connection's busy timeout. SQLite's own busy handler sleeps 1, 2, 5, 10,
+#: ... 100 ms between tries, so a reader closing a book while a sync commits every few
+#: milliseconds waited 10-40 ms for a lock that was free again after 1-2 ms.
+LOCK_POLL_SECONDS = 0.0005
 
 
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    conn.execute("BEGIN IMMEDIATE")
+    _begin_immediate(conn)
     try:
         yield conn
     except BaseException:
@@ -30,6 +37,31 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     except BaseException:
         _rollback_if_open(conn)
         raise
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """Take the write lock, trying again every LOCK_POLL_SECONDS (the sleep lets other
+    threads run) for as long as the connection's busy timeout, instead of in SQLite's
+    coarse busy handler, which is off for this one statement."""
+    timeout_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    deadline = time.monotonic() + timeout_ms / 1000
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(LOCK_POLL_SECONDS)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _rollback_if_open(conn: sqlite3.Connection) -> None:
