@@ -295,3 +295,14 @@ def test_rows_with_null_or_text_where_numbers_belong_are_left_out(kobo):
     done = run(kobo)
     assert done.returncode == 0 and "Imported 6 reading sessions" in done.stdout
     assert done.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_the_import_tells_its_page_visits_through_the_one_progress_mechanism(kobo):
+    """The CLI's bar and the plugin's message hear the same steps (python_core/progress)."""
+    told = []
+    with BookLoreSync(kobo.settings) as core:
+        core.import_history(books=[str(kobo.root)], progress=told.append)
+        assert core.work_progress() == {"ok": True, "active": False}
+    assert {(step.job, step.stage) for step in told} == {("import", "Importing page visits")}
+    assert [step.done for step in told] == sorted(step.done for step in told)
+    assert told[-1].done == told[-1].total == 3 * 20 + 3 * 6 + 4

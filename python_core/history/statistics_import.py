@@ -95,6 +95,7 @@ def _import_statistics(db, settings, request, stats, scan, server, results, coun
             md5 = (book.get("md5") or "").strip().lower()
             if not is_fingerprint(md5):
                 counts["books_without_fingerprint"] += 1
+                counted.at(done)  # passed over, but done: the count still reaches the total
                 continue
             sidecar = scan.sidecars.get(md5)
             result = results.setdefault(md5, BookResult(statistics_title(book, sidecar), md5))
