@@ -44,7 +44,6 @@ host = pytest.fixture(standalone.host.__wrapped__)
 
 def test_a_long_sync_shows_how_far_it_has_got_over_the_sidecar(host, server, library,
                                                                 settings):
-    queue_sessions(settings, library[0], 1000)
     held, go = threading.Event(), threading.Event()
     batches = []
 
@@ -57,17 +56,23 @@ def test_a_long_sync_shows_how_far_it_has_got_over_the_sidecar(host, server, lib
         return None
     read(host, library[1], pages=0, settle=True)  # the sidecar is up
     host.run_until_idle(30)
+    queue_sessions(settings, library[0], 1000)  # now: no earlier sync can take them
     server.set_fault(hold_the_fourth_batch)
     try:
-        for _ in range(5):  # a sync refused while the client pauses (see until_shown): again
-            host.tap_menu("BookLore Sync", "Sync Now")
-            if held.wait(5):
+        host.tap_menu("BookLore Sync", "Sync Now")
+        for _ in range(90):  # the client's poller runs on the clock (a deferred call waits)
+            if held.wait(0.5):
                 break
-            host.advance(5)
-            time.sleep(2.5)
-        assert held.is_set()
-        host.advance(2)
-        shown = [w["text"] for w in host.screen() if w["type"] == "Notification"]
+            host.advance(0.5)
+        assert held.is_set(), f"batches sent: {len(batches)}, sessions stored: " \
+                              f"{len(server.sessions)}, toasts: {host.toasts[-3:]}"
+        shown = []
+        for _ in range(10):  # a poll that missed the quick-call deadline: the next one shows it
+            host.advance(2)
+            shown = [w["text"] for w in host.screen() if w["type"] == "Notification"]
+            if shown:
+                break
+            time.sleep(0.5)
         assert shown == ["Uploading… 300 of 1,000"]
     finally:
         go.set()
