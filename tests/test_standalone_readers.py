@@ -20,6 +20,7 @@ from tools.booklore_server import partial_md5
 
 pytestmark = pytest.mark.skipif(luajit_available() is not None, reason=str(luajit_available()))
 
+
 def until_shown(host, path, button, tries=10):
     """Long-press `path` until its dialog has `button`, then tap it. On PyPy a first call
     into a cold path can miss the client's 50 ms deadline for quick calls; the client then
