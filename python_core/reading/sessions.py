@@ -65,14 +65,20 @@ def judge(raw: dict[str, Any], settings: dict[str, Any]) -> Verdict:
 
 
 def upload_item(row: Any, decimals: int) -> dict[str, Any]:
-    """The batch/single item for a queued row, normalised so the server can accept it."""
+    """The batch/single item for a queued row, normalised so the server can accept it.
+
+    The drain builds the same item inside SQLite (`session_queue.chunk_items`), so the
+    two must agree to the last bit: the read-back compares what the server stored with
+    what this function says was sent. Hence a rounding both can do identically in IEEE
+    doubles (`round_progress`), not Python's `round` (ties to even, on the exact binary
+    value) or SQLite's (half up, on a decimal rendering)."""
     start, start_text = _instant(row["start_time"])
     end, end_text = _instant(row["end_time"])
     if end < start:
         end_text = start_text
     duration = max(0, int(row["duration_seconds"] or 0))
-    start_progress = _progress(row["start_progress"], decimals)
-    end_progress = _progress(row["end_progress"], decimals)
+    start_progress = round_progress(row["start_progress"], decimals)
+    end_progress = round_progress(row["end_progress"], decimals)
     return {
         "startTime": start_text,
         "endTime": end_text,
@@ -80,7 +86,7 @@ def upload_item(row: Any, decimals: int) -> dict[str, Any]:
         "durationFormatted": format_duration(duration),
         "startProgress": start_progress,
         "endProgress": end_progress,
-        "progressDelta": round(end_progress - start_progress, decimals),
+        "progressDelta": round_signed(end_progress - start_progress, progress_scale(decimals)),
         "startLocation": _location(row["start_location"]),
         "endLocation": _location(row["end_location"]),
     }
@@ -100,9 +106,23 @@ def server_book_type(book_type: str | None) -> str:
     return value if value in SERVER_BOOK_TYPES else "EPUB"
 
 
-def _progress(value: Any, decimals: int) -> float:
-    number = float(value or 0.0)
-    return round(min(100.0, max(0.0, number)), decimals)
+def progress_scale(decimals: int) -> float:
+    return 10.0 ** decimals
+
+
+def round_progress(value: Any, decimals: int) -> float:
+    """Clamped to 0-100 and rounded half up at `decimals`: int(x * 10**d + 0.5) / 10**d,
+    the same IEEE operations as the SQL in `session_queue.chunk_items`."""
+    scale = progress_scale(decimals)
+    return int(min(100.0, max(0.0, float(value or 0.0))) * scale + 0.5) / scale
+
+
+def round_signed(value: float, scale: float) -> float:
+    """Half away from zero at 1/scale (a delta may be negative)."""
+    if value >= 0:
+        return int(value * scale + 0.5) / scale
+    return -(int(-value * scale + 0.5) / scale)
+
 
 
 def _location(value: Any) -> str:

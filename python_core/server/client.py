@@ -9,14 +9,15 @@ and, on the fork, the session POSTs; a JWT (`jwt_auth`) for everything else.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from typing import Union
 
 from python_core import clock
 from python_core.errors import (
     AuthError,
     BadResponse,
-    BookLoreError,
-    Unreachable,
+    Rejected,
     UnreadableAnswer,
 )
 from python_core.server import features as feature_rules
@@ -29,17 +30,21 @@ from python_core.server.credentials import (
     md5_hex,
 )
 from python_core.server.endpoints import ENDPOINTS, path_of
+from python_core.server.feature_probes import FeatureProbes
 from python_core.server.features import FeatureStore, MemoryFeatureStore
 from python_core.server.http_errors import Reply
 from python_core.server.jwt_auth import JwtAuth
 from python_core.server.library_listing import MAX_LISTING_BYTES, LibraryBook, parse_listing
 from python_core.server.stored_sessions import MAX_PAGES, parse_page
-from python_core.server.transport import MAX_BODY_BYTES, Transport
+from python_core.server.transport import MAX_BODY_BYTES, JsonText, Transport
+
+#: A session item: a dict, or its JSON text as the store builds it (session_queue.chunk_items).
+Item = Union[dict, str]
 
 __all__ = ["BookLoreClient", "Credentials", "Tokens", "TokenStore", "md5_hex", "MAX_BODY_BYTES"]
 
 
-class BookLoreClient:
+class BookLoreClient(FeatureProbes):
     """Typed calls to one BookLore server; raises only `python_core.errors` exceptions."""
 
     def __init__(self, credentials: Credentials, token_store: TokenStore | None = None,
@@ -94,24 +99,30 @@ class BookLoreClient:
         has_id = isinstance(book, dict) and type(book.get("id")) is int
         return book if has_id else None
 
-    def post_session(self, book_id: int, book_type: str, item: dict) -> None:
+    def post_session(self, book_id: int, book_type: str, item: Item) -> None:
         """Record one reading session; any 2xx is success (202, empty or JSON body). A 2xx
-        that is neither (a web page) is `UnreadableAnswer`: it may well have been stored."""
-        reply = self._session_post("session", {**item, "bookId": book_id, "bookType": book_type})
+        that is neither (a web page) is `UnreadableAnswer`: it may well have been stored.
+        `item` is a dict or its JSON text (as the store builds items)."""
+        head = f'{{"bookId":{int(book_id)},"bookType":{json.dumps(book_type)}'
+        body = _json_item(item)
+        reply = self._session_post("session", JsonText(
+            head + ("," + body[1:] if body != "{}" else "}")))
         self._raise_for_status(reply)
         try:
             http_errors.expect_api_body(reply)
         except BadResponse as exc:
             raise _unreadable(exc) from None
 
-    def post_session_batch(self, book_id: int, book_type: str, items: list[dict]) -> dict:
+    def post_session_batch(self, book_id: int, book_type: str, items: list[Item]) -> dict:
         """Record sessions of one book all-or-nothing; the server's summary, or {} if empty.
+        Each item is a dict or its JSON text (as the store builds items).
 
         A 2xx whose body cannot be read (not JSON, not an object) is `UnreadableAnswer`:
         the server most likely stored the batch, so it is counted like a lost answer and
         is never taken for a missing endpoint (which would send it again, singly)."""
-        payload = {"bookId": book_id, "bookType": book_type, "sessions": list(items)}
-        reply = self._session_post("batch", payload)
+        reply = self._session_post("batch", JsonText(
+            f'{{"bookId":{int(book_id)},"bookType":{json.dumps(book_type)},"sessions":['
+            + ",".join(map(_json_item, items)) + "]}"))
         self._raise_for_status(reply)
         if not reply.body.strip():
             return {}
@@ -119,72 +130,6 @@ class BookLoreClient:
             return http_errors.decode_json(reply, dict)
         except BadResponse as exc:
             raise _unreadable(exc) from None
-
-    # -- what the server offers -----------------------------------------------------------
-
-    def has(self, feature: str) -> bool | None:
-        """Whether the server has an optional endpoint (`features.PROBED`): remembered,
-        or found out now with one harmless probe, whose answer is kept only when it is
-        decisive. None when it cannot be told (or the account it needs is not set).
-        Raises `Unreachable` (nothing could be sent) and `AuthError` (an account refused)."""
-        known = self._features.load(feature)
-        if known is not None:
-            return known
-        try:
-            verdict = self._probe(feature)
-        except (Unreachable, AuthError):
-            raise
-        except BookLoreError:  # a lost answer, an unreadable one: ask again another time
-            return None
-        self._learn(feature, verdict)
-        return verdict
-
-    def knows(self, feature: str) -> bool | None:
-        """What is remembered about `feature`, without asking the server."""
-        return self._features.load(feature)
-
-    def forget_features(self) -> None:
-        """Decide every feature afresh (Test Connection)."""
-        for feature in feature_rules.FEATURES:
-            self._features.save(feature, None)
-
-    def _probe(self, feature: str) -> bool | None:
-        """One probe's verdict. Upstream's 500 for an unmapped path comes every time; a
-        server that has the endpoint fails with 500 only in a bad moment, so "missing"
-        from a 500 counts only when a second probe says the same."""
-        verdict, status = self._probe_once(feature)
-        if verdict is False and status == 500:
-            verdict, status = self._probe_once(feature)
-        return verdict
-
-    def _probe_once(self, feature: str) -> tuple[bool | None, int | None]:
-        accounts = self._credentials
-        if feature == feature_rules.BATCH:
-            if not (accounts.koreader_user or accounts.booklore_user):
-                return None, None
-            answers = self._session_post_answers("batch", feature_rules.EMPTY_BATCH)
-            return feature_rules.batch_verdict(answers), answers[-1][1].status
-        if feature == feature_rules.BY_HASH:
-            if not accounts.koreader_user:
-                return None, None
-            reply = self._koreader("by_hash", hash=feature_rules.PROBE_HASH)
-            return feature_rules.by_hash_verdict(reply), reply.status
-        if not accounts.booklore_user:
-            return None, None
-        if feature == feature_rules.SEARCH:
-            reply = self._jwt("search")
-            return feature_rules.search_verdict(reply), reply.status
-        if feature == feature_rules.READ_BACK:
-            reply = self._jwt("book_sessions", id=feature_rules.NO_BOOK,
-                              params={"page": 0, "size": 1})
-            return feature_rules.read_back_verdict(reply), reply.status
-        if feature == feature_rules.KOREADER_SESSIONS:
-            return None, None  # learnt from session POSTs, never probed
-        raise ValueError(f"unknown server feature {feature!r}")
-
-    def _learn(self, feature: str, verdict: bool | None) -> None:
-        if verdict is not None and self._features.load(feature) != verdict:
-            self._features.save(feature, verdict)
 
     # -- JWT endpoints --------------------------------------------------------------------
 
@@ -310,6 +255,15 @@ class BookLoreClient:
 
     def _json(self, reply: Reply, expected: type):
         return http_errors.json_body(reply, expected, self._auth.redact)
+
+
+def _json_item(item: Item) -> str:
+    if isinstance(item, str):
+        return item
+    try:
+        return json.dumps(item, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:  # NaN or an unknown type: a confusing 400 else
+        raise Rejected(f"The request could not be written as JSON: {exc}") from None
 
 
 def _unreadable(exc: BadResponse) -> UnreadableAnswer:

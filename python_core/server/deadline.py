@@ -87,7 +87,10 @@ class _Watchdog:
                 self._thread = threading.Thread(target=self._run, name="booklore-deadlines",
                                                 daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0][2] is deadline:
+                # Only a deadline earlier than all others changes when the watchdog must
+                # wake; waking it for every request of a drain costs each a thread switch.
+                self._cond.notify()
 
     def _run(self) -> None:
         with self._cond:

@@ -164,8 +164,15 @@ class Transport:
 
 
 
+class JsonText(str):
+    """A payload already written as JSON (the store builds session items in SQL); sent as
+    it is, not encoded again."""
+
+
 def _encode_json(payload: object) -> bytes:
     """Encode strictly: NaN or an unknown type would otherwise fail as a confusing 400."""
+    if isinstance(payload, JsonText):
+        return payload.encode("utf-8")
     try:
         return json.dumps(payload, allow_nan=False, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError) as exc:

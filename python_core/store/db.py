@@ -128,6 +128,17 @@ class Database:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    def close_thread_connection(self) -> None:
+        """Close this thread's connection, if it has one: for a thread that ends while the
+        database stays open (the sessions phase's commit thread, one per sync)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        with self._lock:
+            self._connections = [kept for kept in self._connections if kept is not conn]
+        conn.close()
+        self._local.conn = None
+
     def close(self) -> None:
         """Close every thread's connection (the caller guarantees no thread still uses one)."""
         with self._lock:

@@ -51,6 +51,47 @@ IN_DOUBT_OF_BOOK = """
     WHERE book_id = ? AND unconfirmed_sends > unconfirmed_checked ORDER BY id"""
 CLEAR_DOUBT = """
     UPDATE pending_sessions SET unconfirmed_checked = unconfirmed_sends WHERE id IN ({ids})"""
+#: The next chunk with each row's upload item built by SQLite as JSON text (the same item
+#: as `reading.sessions.upload_item`, tests/test_session_items.py proves it), so a drain
+#: spends no interpreter time building items or encoding them. `item` is NULL for a row
+#: that is not plainly valid (a time not in the canonical form, a location long enough
+#: that UTF-16 units matter, a value of the wrong type): Python builds, or refuses, those.
+#: ?1 book_id, ?2 book_type, ?3 after id, ?4 limit, ?5 confirmed only, ?6 10**decimals.
+CHUNK_ITEMS = """
+    WITH chunk AS (
+        SELECT id, start_time, end_time, start_location, end_location,
+            strftime('%Y-%m-%dT%H:%M:%SZ', julianday(start_time)) IS start_time
+            AND strftime('%Y-%m-%dT%H:%M:%SZ', julianday(end_time)) IS end_time
+            AND typeof(duration_seconds) = 'integer'
+            AND typeof(start_progress) IN ('real', 'integer', 'null')
+            AND typeof(end_progress) IN ('real', 'integer', 'null')
+            AND coalesce(length(start_location), 0) <= 250
+            AND coalesce(length(end_location), 0) <= 250 AS plain,
+            CAST(min(100.0, max(0.0, coalesce(start_progress, 0.0))) * ?6 + 0.5 AS INTEGER)
+                / ?6 AS sp,
+            CAST(min(100.0, max(0.0, coalesce(end_progress, 0.0))) * ?6 + 0.5 AS INTEGER)
+                / ?6 AS ep,
+            max(0, duration_seconds) AS d
+        FROM pending_sessions
+        WHERE book_id = ?1 AND book_type = ?2 AND id > ?3
+          AND (NOT ?5 OR unconfirmed_sends <= unconfirmed_checked)
+        ORDER BY id LIMIT ?4)
+    SELECT id, CASE WHEN plain THEN json_object(
+        'startTime', start_time,
+        'endTime', CASE WHEN end_time < start_time THEN start_time ELSE end_time END,
+        'durationSeconds', d,
+        'durationFormatted', CASE
+            WHEN d >= 3600 THEN printf('%dh %dm %ds', d / 3600, d % 3600 / 60, d % 60)
+            WHEN d >= 60 THEN printf('%dm %ds', d / 60, d % 60)
+            ELSE printf('%ds', d) END,
+        'startProgress', sp,
+        'endProgress', ep,
+        'progressDelta', CASE WHEN ep - sp >= 0 THEN CAST((ep - sp) * ?6 + 0.5 AS INTEGER) / ?6
+                              ELSE -(CAST((sp - ep) * ?6 + 0.5 AS INTEGER) / ?6) END,
+        'startLocation', coalesce(CAST(start_location AS TEXT), ''),
+        'endLocation', coalesce(CAST(end_location AS TEXT), '')) END AS item
+    FROM chunk ORDER BY id"""
+ROW_BY_ID = "SELECT * FROM pending_sessions WHERE id = ?"
 MARK_SENDING = "INSERT INTO sending_batches (session_ids, started_at) VALUES (?, ?)"
 UNMARK = "DELETE FROM sending_batches WHERE session_ids = ?"
 COPY_TO_HISTORY = f"""
@@ -94,6 +135,18 @@ def next_chunk(conn, book_id: int, book_type: str, after_id: int, limit: int,
     `confirmed_only` leaves out those in doubt (`in_doubt_books`)."""
     sql = NEXT_CONFIRMED_CHUNK if confirmed_only else NEXT_CHUNK
     return conn.execute(sql, (book_id, book_type, after_id, limit)).fetchall()
+
+
+def chunk_items(conn, book_id: int, book_type: str, after_id: int, limit: int,
+                confirmed_only: bool, scale: float) -> list[tuple[int, str | None]]:
+    """(id, item) of `next_chunk`'s rows: the upload item as JSON text, or None where
+    Python must build it from `row(id)` (CHUNK_ITEMS). `scale` is 10 ** decimals."""
+    return conn.execute(CHUNK_ITEMS, (book_id, book_type, after_id, limit,
+                                      int(confirmed_only), float(scale))).fetchall()
+
+
+def row(conn: sqlite3.Connection, row_id: int) -> sqlite3.Row | None:
+    return conn.execute(ROW_BY_ID, (row_id,)).fetchone()
 
 
 def in_doubt_books(conn: sqlite3.Connection) -> list[tuple[int, str]]:

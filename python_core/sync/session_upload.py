@@ -1,13 +1,19 @@
 """The sessions phase: per book, chunks of at most 100 to the batch endpoint.
 
-The order of steps for each chunk is what keeps sessions from being lost or silently
-doubled: the rows are marked `sending` (committed), the request is sent with no
+The order of steps for each request is what keeps sessions from being lost or silently
+doubled: its rows are marked `sending` (committed), the request is sent with no
 transaction open, and a 2xx is followed by one transaction that moves the rows to
 `historical_sessions`. A failure with an answer counts one attempt on each row; a failure
 without one (timeout, reset, a 2xx that cannot be read) also counts the send as
 unconfirmed, because the server may have stored the batch; no network at all releases
 the rows untouched. Before anything is sent, sessions in doubt from earlier syncs are
 settled by reading back what the server holds (`readback.py`, BookLore account).
+
+The database work between two requests runs on a second thread while the next request is
+on the wire (`commit_writer.py`): during request k, the move of k-1 and the reading,
+building and marking of k+1 are committed together. Request k+1 still leaves only once its
+mark is committed, and k's move is still handed over only after k's 2xx; a failure is
+handled on the phase's own thread, with the other one idle.
 
 Whether the server has the batch endpoint is decided once per server by a harmless probe
 (an empty batch, `server/features.py`) and remembered: without it every session goes
@@ -20,13 +26,16 @@ next sync.
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from python_core.errors import BookLoreError, ResponseLost, Unreachable
 from python_core.reading import sessions
 from python_core.store import session_queue
+from python_core.sync.commit_writer import CommitWriter
+from python_core.sync.marked_ahead import MARK_AHEAD, Item, MarkedAhead, Request
 from python_core.sync.phase import Offline, PhaseContext, StopPhase
 from python_core.sync.readback import settle_in_doubt
 
@@ -37,8 +46,6 @@ MAX_LOST_IN_A_ROW = 3
 BATCH = "batch_sessions"  # the client's name for the endpoint (server/features.py)
 NEEDS_BOOKLORE_ACCOUNT = ("This server takes reading sessions only with the BookLore account "
                          "(upstream BookLore): set it under Settings → Server and accounts")
-#: (pending row id, request item) per session of one chunk.
-Uploads = Sequence[tuple[int, dict]]
 
 
 class SessionUploader:
@@ -50,6 +57,8 @@ class SessionUploader:
         self.db, self.client, self.report = phase.db, phase.client, phase.report
         self.lost_in_a_row = 0
         self.batch: bool | None = None
+        self._requests: Iterator[Request] = iter(())
+        self._just_marked = 0
 
     def run(self) -> None:
         waiting = settle_in_doubt(self.phase, self.settings)
@@ -57,8 +66,9 @@ class SessionUploader:
         if not groups:
             return
         self.batch = self._batch_endpoint()
-        for book_id, book_type in groups:
-            self._upload_book(book_id, book_type, confirmed_only=book_id in waiting)
+        self._requests = self._all_requests(groups, waiting)
+        with CommitWriter(self.db) as writer:
+            self._drain(writer)
 
     def _batch_endpoint(self) -> bool | None:
         try:
@@ -68,30 +78,108 @@ class SessionUploader:
         except BookLoreError:  # an account refused: the uploads themselves will say so
             return None
 
-    def _upload_book(self, book_id: int, book_type: str, confirmed_only: bool) -> None:
-        last_id = 0
-        server_book_type = sessions.server_book_type(book_type)
-        while True:
-            rows = session_queue.next_chunk(self.db.connection(), book_id, book_type, last_id,
-                                            BATCH_LIMIT, confirmed_only)
-            if not rows:
-                return
-            last_id = rows[-1]["id"]
-            self.phase.between_requests()
-            uploads = self._prepare(rows)
-            if not uploads:
-                continue
-            if self.batch is False:
-                self._send_singly(book_id, server_book_type, uploads)
-            else:
-                self._send_batch(book_id, server_book_type, uploads)
+    # -- the pipeline ------------------------------------------------------------------------
 
-    def _prepare(self, rows: Sequence) -> list[tuple[int, dict]]:
-        """(row id, request item) per row. A row whose stored values cannot even be turned
+    def _drain(self, writer: CommitWriter) -> None:
+        """Send request after request while the writer marks the next ones and moves the
+        accepted ones to the history (module docstring)."""
+        ahead = MarkedAhead(writer, self._mark_next, self._after_mark)
+        try:
+            while (request := ahead.next()) is not None:
+                writer.check()
+                self.phase.tell_uploads()  # the lease is renewed by the writer (_build_next)
+                error = self._send(request)
+                if error is None:
+                    self.phase.checkpoint("server_accepted")
+                    self.lost_in_a_row = 0
+                    writer.submit([self._moved(request)], after=[self._after_move],
+                                  urgent=False)
+                else:
+                    writer.flush()  # this thread writes only while the writer is idle
+                    self._failed_request(request, error)
+            writer.flush()
+        finally:
+            unsent = ahead.unsent()
+            if unsent:  # marked, never sent: each request's own mark goes
+                with self.db.atomic() as tx:
+                    for request in unsent:
+                        session_queue.release(tx, request.ids)
+
+    def _mark_next(self, tx) -> list[Request]:
+        """Writer job: read, build and mark the next requests (up to MARK_AHEAD)."""
+        self.phase.keepalive()
+        marked = []
+        for request in itertools.islice(self._requests, MARK_AHEAD):
+            session_queue.mark_sending(tx, request.ids, self.phase.now())
+            marked.append(request)
+        self._just_marked = len(marked)
+        return marked
+
+    def _after_mark(self) -> None:
+        for _request in range(self._just_marked):
+            self.phase.checkpoint("marked_sending")
+
+    def _moved(self, request: Request):
+        def move(tx) -> None:
+            moved = session_queue.move_to_history(tx, request.ids, self.phase.now())
+            self.report.synced["sessions"] += moved
+        return move
+
+    def _after_move(self) -> None:
+        self.phase.checkpoint("moved_to_history")
+
+    def _failed_request(self, request: Request, error: BookLoreError) -> None:
+        if request.batch and error.status == 400 and not isinstance(error, ResponseLost):
+            self._release(request.ids)
+            self._send_singly_now(request)
+        else:
+            self._failed(request.ids, error)
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _all_requests(self, groups, waiting: set[int]) -> Iterator[Request]:
+        """Every request of the phase: each book's chunks in the order of its rows, the
+        books taking turns (a chunk of each, then the next of each). Rows of many books
+        lie interleaved in the queue's pages, so consecutive moves of different books
+        share pages and the writer's grouped commits write each page once. Runs on the
+        writer's thread, inside its transaction."""
+        after = {group: 0 for group in groups}
+        while after:
+            for group in list(after):
+                book_id, book_type = group
+                chunk = session_queue.chunk_items(
+                    self.db.connection(), book_id, book_type, after[group], BATCH_LIMIT,
+                    book_id in waiting, sessions.progress_scale(self.decimals))
+                if not chunk:
+                    del after[group]
+                    continue
+                after[group] = chunk[-1][0]
+                yield from self._requests_of(book_id, sessions.server_book_type(book_type),
+                                             self._prepare(chunk))
+
+    def _requests_of(self, book_id: int, server_book_type: str,
+                     uploads: list[tuple[int, Item]]) -> Iterator[Request]:
+        if not uploads:
+            return
+        if self.batch is False:
+            for upload in uploads:
+                yield Request(book_id, server_book_type, [upload], False)
+        else:
+            yield Request(book_id, server_book_type, uploads, True)
+
+    def _prepare(self, chunk: Sequence[tuple[int, str | None]]) -> list[tuple[int, Item]]:
+        """(row id, request item) per row: the JSON SQLite built, or for the rare row it
+        left to Python, `upload_item`'s. A row whose stored values cannot even be turned
         into a request (a corrupt time, say) fails on its own: one bad row never stops
         the queue."""
+        if all(item is not None for _id, item in chunk):
+            return list(chunk)
         uploads = []
-        for row in rows:
+        for row_id, json_item in chunk:
+            if json_item is not None:
+                uploads.append((row_id, json_item))
+                continue
+            row = session_queue.row(self.db.connection(), row_id)
             try:
                 uploads.append((row["id"], sessions.upload_item(row, self.decimals)))
             except (TypeError, ValueError) as exc:
@@ -101,45 +189,36 @@ class SessionUploader:
                         session_queue.record_failure(tx, ids, why, unconfirmed=False))
         return uploads
 
-    def _send_batch(self, book_id: int, server_book_type: str, uploads: Uploads) -> None:
-        ids = [row_id for row_id, _item in uploads]
-        self._mark_sending(ids)
+    def _send(self, request: Request) -> BookLoreError | None:
+        """POST the request (no transaction open); the error it failed with, or None."""
         try:
-            self.client.post_session_batch(book_id, server_book_type,
-                                           [item for _id, item in uploads])
+            if request.batch:
+                self.client.post_session_batch(request.book_id, request.server_book_type,
+                                               [item for _id, item in request.uploads])
+            else:
+                (_row_id, item), = request.uploads
+                self.client.post_session(request.book_id, request.server_book_type, item)
         except BookLoreError as exc:
-            if exc.status == 400 and not isinstance(exc, ResponseLost):
-                self._release(ids)
-                self._send_singly(book_id, server_book_type, uploads)
-            else:
-                self._failed(ids, exc)
-        else:
-            self._succeeded(ids)
+            return exc
+        return None
 
-    def _send_singly(self, book_id: int, server_book_type: str, uploads: Uploads) -> None:
-        for row_id, item in uploads:
-            self._mark_sending([row_id])
-            try:
-                self.client.post_session(book_id, server_book_type, item)
-            except BookLoreError as exc:
-                self._failed([row_id], exc)
-            else:
-                self._succeeded([row_id])
-
-    def _mark_sending(self, ids: Sequence[int]) -> None:
-        # Not fsynced on its own: after a power cut the mark may be gone, which only means
-        # a resend would not be counted as unconfirmed; the sessions themselves are safe.
-        with self.db.atomic(durable=False) as tx:
-            session_queue.mark_sending(tx, ids, self.phase.now())
-        self.phase.checkpoint("marked_sending")
-
-    def _succeeded(self, ids: Sequence[int]) -> None:
-        self.phase.checkpoint("server_accepted")
-        with self.db.atomic() as tx:
-            moved = session_queue.move_to_history(tx, ids, self.phase.now())
-        self.lost_in_a_row = 0
-        self.report.synced["sessions"] += moved
-        self.phase.checkpoint("moved_to_history")
+    def _send_singly_now(self, request: Request) -> None:
+        """A rejected batch's sessions one by one, in line (the rare path)."""
+        for upload in request.uploads:
+            single = Request(request.book_id, request.server_book_type, [upload], False)
+            with self.db.atomic(durable=False) as tx:
+                session_queue.mark_sending(tx, single.ids, self.phase.now())
+            self.phase.checkpoint("marked_sending")
+            error = self._send(single)
+            if error is not None:
+                self._failed(single.ids, error)
+                continue
+            self.phase.checkpoint("server_accepted")
+            with self.db.atomic() as tx:
+                self.report.synced["sessions"] += session_queue.move_to_history(
+                    tx, single.ids, self.phase.now())
+            self.lost_in_a_row = 0
+            self.phase.checkpoint("moved_to_history")
 
     def _failed(self, ids: Sequence[int], exc: BookLoreError) -> None:
         """The phase's one rule (`PhaseContext.upload_failed`), then what only sessions

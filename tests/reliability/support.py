@@ -5,6 +5,7 @@ database invariants every test checks after the worst has happened."""
 from __future__ import annotations
 
 import collections
+import json
 import random
 import sqlite3
 from dataclasses import dataclass, field
@@ -140,8 +141,13 @@ class ObservedClient(BookLoreClient):
             chosen = self._ledger.faults[faults_before:]
             assert len(chosen) == 1, f"one request per call expected, saw {chosen}"
             self._ledger.attempts.append(Attempt(
-                [(book_id, item["startTime"]) for item in items], chosen[0][2], error,
+                [(book_id, _start(item)) for item in items], chosen[0][2], error,
                 stored_count(self._ledger.server) - stored_before))
+
+
+def _start(item) -> str:
+    """An item's start time; the sessions phase hands items over as JSON text."""
+    return (json.loads(item) if isinstance(item, str) else item)["startTime"]
 
 
 def observed_client_factory(ledger: Ledger, server: BookLoreServer, db: Database,
