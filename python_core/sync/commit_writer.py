@@ -24,7 +24,7 @@ from typing import Any
 from python_core.store import Database
 
 #: At most this many tickets wait for company, for at most this long (seconds).
-MAX_GROUP = 16
+MAX_GROUP = 4
 MAX_DELAY = 0.25
 #: job(tx) -> value, run inside the writer's transaction.
 Job = Callable[[Any], Any]
@@ -34,8 +34,9 @@ class Ticket:
     """The outcome of one submitted group of jobs: `wait()` returns the last job's value."""
 
     def __init__(self, jobs: list[Job], durable: bool, after: list[Callable[[], None]],
-                 urgent: bool = True):
+                 urgent: bool = True, before: Callable[[], None] | None = None):
         self.jobs, self.durable, self.after, self.urgent = jobs, durable, after, urgent
+        self.before = before
         self.submitted = time.monotonic()
         self._done = threading.Event()
         self._value: Any = None
@@ -67,13 +68,16 @@ class CommitWriter:
         self._thread.start()
 
     def submit(self, jobs: list[Job], durable: bool = True,
-               after: list[Callable[[], None]] | None = None, urgent: bool = True) -> Ticket:
+               after: list[Callable[[], None]] | None = None, urgent: bool = True,
+               before: Callable[[], None] | None = None) -> Ticket:
         """Run `jobs` in one transaction (joined with whatever else is waiting), then the
-        `after` callbacks (checkpoints) once it is committed. Work nobody waits for
+        `after` callbacks (checkpoints) once it is committed. `before` runs first, outside
+        the transaction: reading and building, which need not hold the write lock that a
+        reader closing a book may be waiting for. Work nobody waits for
         (`urgent=False`: a move to the history) may wait for company, up to MAX_GROUP
         tickets or MAX_DELAY seconds: many batches of interleaved books share the pages
         of the queue, and one transaction writes each page once."""
-        ticket = Ticket(jobs, durable, after or [], urgent)
+        ticket = Ticket(jobs, durable, after or [], urgent, before)
         with self._cond:
             self._queue.append(ticket)
             self._cond.notify()
@@ -129,6 +133,9 @@ class CommitWriter:
             return
         values: list[Any] = []
         try:
+            for ticket in group:
+                if ticket.before is not None:
+                    ticket.before()
             with self._db.atomic(durable=any(t.durable for t in group)) as tx:
                 for ticket in group:
                     value = None

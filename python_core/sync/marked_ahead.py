@@ -40,8 +40,9 @@ class MarkedAhead:
     """Requests read, built and marked by the commit thread, MARK_AHEAD at a time; the
     next lot is asked for while half are still waiting, whatever else the thread does."""
 
-    def __init__(self, writer: CommitWriter, mark_next, after_mark):
-        self._writer, self._mark_next, self._after_mark = writer, mark_next, after_mark
+    def __init__(self, writer: CommitWriter, build_next, mark_next, after_mark):
+        self._writer, self._build_next = writer, build_next
+        self._mark_next, self._after_mark = mark_next, after_mark
         self._ready: collections.deque[Request] = collections.deque()
         self._tickets: collections.deque[Ticket] = collections.deque()
         self._exhausted = False
@@ -69,8 +70,9 @@ class MarkedAhead:
 
     def _ask(self) -> None:
         if not self._exhausted:
-            self._tickets.append(self._writer.submit([self._mark_next], durable=False,
-                                                     after=[self._after_mark]))
+            self._tickets.append(self._writer.submit(
+                [self._mark_next], durable=False, after=[self._after_mark],
+                before=self._build_next))
 
     def _take(self, ticket: Ticket) -> None:
         marked = ticket.wait()

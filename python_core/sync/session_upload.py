@@ -59,6 +59,7 @@ class SessionUploader:
         self.batch: bool | None = None
         self._requests: Iterator[Request] = iter(())
         self._just_marked = 0
+        self._built: list[Request] = []
 
     def run(self) -> None:
         waiting = settle_in_doubt(self.phase, self.settings)
@@ -83,7 +84,7 @@ class SessionUploader:
     def _drain(self, writer: CommitWriter) -> None:
         """Send request after request while the writer marks the next ones and moves the
         accepted ones to the history (module docstring)."""
-        ahead = MarkedAhead(writer, self._mark_next, self._after_mark)
+        ahead = MarkedAhead(writer, self._build_next, self._mark_next, self._after_mark)
         try:
             while (request := ahead.next()) is not None:
                 writer.check()
@@ -105,13 +106,17 @@ class SessionUploader:
                     for request in unsent:
                         session_queue.release(tx, request.ids)
 
-    def _mark_next(self, tx) -> list[Request]:
-        """Writer job: read, build and mark the next requests (up to MARK_AHEAD)."""
+    def _build_next(self) -> None:
+        """On the writer's thread, outside its transaction: read and build the next
+        requests (up to MARK_AHEAD)."""
         self.phase.keepalive()
-        marked = []
-        for request in itertools.islice(self._requests, MARK_AHEAD):
+        self._built = list(itertools.islice(self._requests, MARK_AHEAD))
+
+    def _mark_next(self, tx) -> list[Request]:
+        """Writer job: mark what `_build_next` built; they are the next to be sent."""
+        marked, self._built = self._built, []
+        for request in marked:
             session_queue.mark_sending(tx, request.ids, self.phase.now())
-            marked.append(request)
         self._just_marked = len(marked)
         return marked
 
@@ -142,7 +147,7 @@ class SessionUploader:
         books taking turns (a chunk of each, then the next of each). Rows of many books
         lie interleaved in the queue's pages, so consecutive moves of different books
         share pages and the writer's grouped commits write each page once. Runs on the
-        writer's thread, inside its transaction."""
+        writer's thread, outside its transactions (`_build_next`)."""
         after = {group: 0 for group in groups}
         while after:
             for group in list(after):
