@@ -79,10 +79,12 @@ class PhaseContext:
         self.keepalive()
         self.tell_uploads()
 
-    def tell_uploads(self) -> None:
+    def tell_uploads(self, accepted_not_recorded: int = 0) -> None:
+        """`accepted_not_recorded`: items the server accepted whose move to the history is
+        not committed yet (the sessions phase commits on a thread of its own)."""
         if self._uploads is not None:
             done = sum(self.report.synced.values()) + sum(self.report.failed.values())
-            self._uploads.at(done)
+            self._uploads.at(done + accepted_not_recorded)
 
     def upload_failed(self, kind: str, exc: BookLoreError, record: Record, count: int = 1,
                       unsent: Record | None = None) -> None:

@@ -60,6 +60,10 @@ class SessionUploader:
         self._requests: Iterator[Request] = iter(())
         self._just_marked = 0
         self._built: list[Request] = []
+        #: Sessions the server accepted (this thread) and whose move the writer committed
+        #: (its thread): the difference is progress not yet in the report.
+        self._accepted = 0
+        self._moved_count = 0
 
     def run(self) -> None:
         waiting = settle_in_doubt(self.phase, self.settings)
@@ -88,10 +92,12 @@ class SessionUploader:
         try:
             while (request := ahead.next()) is not None:
                 writer.check()
-                self.phase.tell_uploads()  # the lease is renewed by the writer (_build_next)
+                # the lease is renewed by the writer (_build_next)
+                self.phase.tell_uploads(self._accepted - self._moved_count)
                 error = self._send(request)
                 if error is None:
                     self.phase.checkpoint("server_accepted")
+                    self._accepted += len(request.ids)
                     self.lost_in_a_row = 0
                     writer.submit([self._moved(request)], after=[self._after_move],
                                   urgent=False)
@@ -128,6 +134,7 @@ class SessionUploader:
         def move(tx) -> None:
             moved = session_queue.move_to_history(tx, request.ids, self.phase.now())
             self.report.synced["sessions"] += moved
+            self._moved_count += len(request.ids)  # only this thread writes it
         return move
 
     def _after_move(self) -> None:
