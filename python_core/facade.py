@@ -111,13 +111,17 @@ class BookLoreSync:
 
     @use_case
     def set_setting(self, key: str, value: Any) -> dict[str, Any]:
+        if key not in settings_rules.PUBLIC:
+            raise SettingsError(f"Unknown setting '{key}'. Known: "
+                                f"{', '.join(settings_rules.PUBLIC)}")
         value = settings_rules.coerce(key, value)
+        stored_key, stored_value = settings_rules.stored(key, value)
         before = self.settings()
         with self.db.atomic() as tx:
-            config_tables.set_setting(tx, key, value)
+            config_tables.set_setting(tx, stored_key, stored_value)
             if key in ("server_url", "booklore_username", "booklore_password"):
                 _forget_login(tx, before)
-            if key in _DECIDES_FEATURES and before.get(key) != value:
+            if key in _DECIDES_FEATURES and before.get(stored_key) != stored_value:
                 # What the server offers *to these accounts*: a 403 to a wrong KOReader
                 # password must not leave "no batch endpoint" behind once it is fixed.
                 config_tables.forget_capabilities(tx)

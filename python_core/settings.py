@@ -8,6 +8,7 @@ client and the per-server capability memory always see the same string.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -21,12 +22,16 @@ class Setting(NamedTuple):  # not a dataclass: `dataclasses` costs the plugin's 
     low: float | None = None
     high: float | None = None
     secret: bool = False
+    #: Kept by the core itself, never set or shown as such (the KOReader key).
+    internal: bool = False
 
 
 SETTINGS: dict[str, Setting] = {
     "server_url": Setting(str, ""),
     "username": Setting(str, ""),
+    # The KOReader password is never stored: only its MD5, the x-auth-key the server wants.
     "password": Setting(str, "", secret=True),
+    "koreader_key": Setting(str, "", secret=True, internal=True),
     "booklore_username": Setting(str, ""),
     "booklore_password": Setting(str, "", secret=True),
     "tracking_enabled": Setting(bool, True),
@@ -114,13 +119,38 @@ def _port_is_valid(parts) -> bool:
         return False
 
 
+#: The settings a person sets and sees (the command line offers these).
+PUBLIC = tuple(sorted(key for key, spec in SETTINGS.items() if not spec.internal))
+
+
+def koreader_key_of(password: str) -> str:
+    """The KOReader `x-auth-key`: lowercase hex MD5 of the UTF-8 password."""
+    return hashlib.md5(password.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def stored(key: str, value: Any) -> tuple[str, Any]:
+    """The key and value the database keeps for a setting: the KOReader password only as
+    its key, since the key is all the server is ever sent (an empty password: no key)."""
+    if key == "password":
+        return "koreader_key", koreader_key_of(value) if value else ""
+    return key, value
+
+
 def with_defaults(stored: dict[str, Any]) -> dict[str, Any]:
+    """Every setting, stored or default. `password` is always empty (it is never kept);
+    whether the KOReader account has one is `koreader_key`."""
     return {key: stored.get(key, spec.default) for key, spec in SETTINGS.items()}
 
 
 def masked(values: dict[str, Any]) -> dict[str, Any]:
-    """The settings as safe to show or print: secrets replaced by whether they are set."""
-    return {
-        key: ("(set)" if value else "(not set)") if SETTINGS[key].secret else value
-        for key, value in values.items()
-    }
+    """The settings as safe to show or print: secrets replaced by whether they are set
+    (the KOReader password counts as set when its key is), internal ones left out."""
+    shown = {}
+    for key, value in values.items():
+        spec = SETTINGS[key]
+        if spec.internal:
+            continue
+        if key == "password":
+            value = value or values.get("koreader_key")
+        shown[key] = ("(set)" if value else "(not set)") if spec.secret else value
+    return shown

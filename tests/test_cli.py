@@ -11,6 +11,7 @@ import pytest
 from python_core.cli import build_parser, main
 from python_core.cli.exits import ExitStatus
 from python_core.facade import BookLoreSync
+from python_core.server.credentials import md5_hex
 
 T0 = 1_767_225_600
 
@@ -38,8 +39,9 @@ def test_config_set_and_get_keep_types_and_mask_passwords(capsys, tmp_path):
     values = json.loads(out)["settings"]
     assert values["password"] == "(set)" and values["min_duration"] == 60
     assert "012345" not in out
-    core = BookLoreSync(d)
-    assert core.settings()["password"] == "012345"
+    core = BookLoreSync(d)  # kept only as the KOReader key, of the text "012345"
+    assert core.settings()["password"] == "" and core.settings()["koreader_key"] == md5_hex(
+        "012345")
     core.close()
 
 
@@ -135,7 +137,7 @@ def test_a_dash_prompts_without_echo_on_a_terminal(capsys, tmp_path, monkeypatch
     assert run(capsys, "--settings-dir", str(tmp_path), "config", "set", "password", "-")[0] == 0
     assert asked == ["password: "]
     with BookLoreSync(tmp_path) as core:
-        assert core.settings()["password"] == "pa55 word"
+        assert core.settings()["koreader_key"] == md5_hex("pa55 word")
 
 
 def test_a_password_on_the_command_line_is_taken_with_a_warning(capsys, tmp_path):

@@ -1,5 +1,7 @@
 """The use-case facade: plain results, never exceptions, settings that keep their types."""
 
+import hashlib
+
 import pytest
 
 from python_core.facade import BookLoreSync
@@ -88,7 +90,8 @@ def test_settings_survive_reopening_with_their_types(tmp_path):
     first.close()
     second = BookLoreSync(tmp_path)
     values = second.settings()
-    assert values["password"] == "012345" and values["min_duration"] == 45
+    assert values["koreader_key"] == hashlib.md5(b"012345").hexdigest()
+    assert values["min_duration"] == 45
     assert values["manual_sync_only"] is True
     assert second.get_settings()["settings"]["password"] == "(set)"
     second.close()

@@ -1,5 +1,6 @@
 """Settings → Server and accounts, Session tracking and the toggles, through the plugin."""
 
+import hashlib
 import socket
 
 from bridge import HeadlessHost
@@ -40,7 +41,8 @@ def test_settings_entered_in_the_menus_survive_a_restart_with_their_types(tmp_pa
         assert "Minimum duration (seconds): 45" in labels(host, *TRACKING_MENU)
         assert host.menu("BookLore Sync", "Settings")["children"][3]["checked"] is True
     values = stored_settings(settings)
-    assert values["password"] == "012345" and isinstance(values["password"], str)
+    assert values["password"] == ""  # only its key: md5 of the text "012345", not of 12345
+    assert values["koreader_key"] == hashlib.md5(b"012345").hexdigest()
     assert values["min_duration"] == 45 and values["silent_mode"] is True
 
 

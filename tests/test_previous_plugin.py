@@ -94,10 +94,11 @@ def test_book_cache_and_settings_are_taken_over_through_our_rules(settings_dir):
         ("/mnt/onboard/Books/Unmatched.epub", None), (f"historical://{previous.HASH_HISTORY}", 9)]
     assert {row[2] for row in cache} == {"previous plugin"}
     assert {key: values[key] for key in (
-        "server_url", "username", "password", "booklore_username", "booklore_password",
+        "server_url", "username", "koreader_key", "booklore_username", "booklore_password",
         "detection_mode", "min_duration", "min_pages", "manual_sync_only", "silent_mode",
         "notes_destination", "progress_decimals")} == {
-        "server_url": "http://127.0.0.1:1", "username": "reader-ko", "password": "012345",
+        "server_url": "http://127.0.0.1:1", "username": "reader-ko",
+        "koreader_key": hashlib.md5(b"012345").hexdigest(),  # their password, only as its key
         "booklore_username": "reader", "booklore_password": "secret-pass",
         "detection_mode": "pages", "min_duration": 45, "min_pages": 7,
         "manual_sync_only": True, "silent_mode": True, "notes_destination": "booklore",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from python_core.cli.progress import terminal_progress
-from python_core.settings import SETTINGS
+from python_core.settings import PUBLIC, SETTINGS
 from python_core.sync.report import KINDS
 
 if TYPE_CHECKING:  # the facade is imported only when a command runs (start-up time)
@@ -142,11 +142,11 @@ def _check_only(parser: argparse.ArgumentParser) -> None:
 
 
 def _key_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("key", nargs="?", choices=sorted(SETTINGS))
+    parser.add_argument("key", nargs="?", choices=PUBLIC)
 
 
 def _key_and_value(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("key", choices=sorted(SETTINGS))
+    parser.add_argument("key", choices=PUBLIC)
     parser.add_argument("value", help="the new value; '-' reads it from stdin (hidden on a terminal)")
 
 

@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from python_core import settings as setting_rules
 from python_core.annotations.items import ADOPTED_DIGEST, booklore_colour
 from python_core.clock import iso_utc, utc_now
 from python_core.history.previous_settings import NOTES_DESTINATIONS, our_settings
@@ -83,8 +84,8 @@ def _write(conn, found: dict[str, list[dict[str, Any]]], now: str) -> Counter:
     _ratings(conn, found, books, now, counts)
     _annotations(conn, found, books, now, counts)
     values, refused = our_settings(found["settings"])
-    for key, value in values.items():
-        config_tables.set_setting(conn, key, value)
+    for key, value in values.items():  # the KOReader password only as its key
+        config_tables.set_setting(conn, *setting_rules.stored(key, value))
     counts["settings"], counts["settings_left"] = len(values), len(refused)
     counts["bookmarks_left"] = _count(found["pending_bookmarks"])
     counts["staged_left"] = _count(found["staged_sessions"])

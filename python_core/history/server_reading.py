@@ -32,7 +32,7 @@ class ServerReading:
     def __init__(self, db: Database, settings: dict[str, Any], client_factory: Callable):
         self.enabled = bool(settings["server_url"] and settings["booklore_username"]
                             and settings["booklore_password"])
-        self._by_hash = bool(settings["username"] and settings["password"])
+        self._by_hash = bool(settings["username"] and settings["koreader_key"])
         self._db, self._factory, self._client = db, client_factory, None
         self.unchecked = 0   # books whose BookLore id could not be found
 

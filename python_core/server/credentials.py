@@ -6,14 +6,13 @@ repr so a logged object cannot leak a password, a KOReader key or a token.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from python_core.settings import koreader_key_of
 
-def md5_hex(text: str) -> str:
-    """The KOReader `x-auth-key`: lowercase hex MD5 of the UTF-8 password."""
-    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+#: The KOReader `x-auth-key` of a password (the settings keep only this).
+md5_hex = koreader_key_of
 
 
 @dataclass(frozen=True)

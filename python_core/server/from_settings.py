@@ -15,7 +15,8 @@ def client_for(db: Database, current: dict[str, Any]) -> BookLoreClient:
     credentials = Credentials(
         server_url=current["server_url"],
         koreader_user=current["username"] or None,
-        koreader_key=md5_hex(current["password"]) if current["username"] else None,
+        # No stored key is an empty password, whose key KOReader would send too.
+        koreader_key=(current["koreader_key"] or md5_hex("")) if current["username"] else None,
         booklore_user=current["booklore_username"] or None,
         booklore_password=current["booklore_password"] or None,
     )

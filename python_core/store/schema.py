@@ -14,6 +14,7 @@ make a replayed insert harmless.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sqlite3
@@ -243,9 +244,57 @@ MIGRATIONS: list[Migration] = [
                 since TEXT NOT NULL)""",
         ],
     ),
+    Migration("the KOReader password kept only as its key", lambda conn: _password_to_key(conn)),
 ]
 
 LATEST_VERSION = len(MIGRATIONS)
+
+PASSWORD_ROW = "SELECT type, value FROM settings WHERE key = 'password'"
+SAVE_KEY = """
+    INSERT INTO settings (key, type, value) VALUES ('koreader_key', 'str', ?)
+    ON CONFLICT (key) DO UPDATE SET type = excluded.type, value = excluded.value"""
+DROP_PASSWORD = "DELETE FROM settings WHERE key = 'password'"
+
+
+def _password_to_key(conn: sqlite3.Connection) -> None:
+    """The KOReader password becomes its MD5 (the `x-auth-key`, all the server is ever
+    sent; settings.koreader_key_of computes the same) and the password itself goes, with
+    secure_delete so its bytes do not linger in a free page. The backup copies written
+    beside the file before migrations hold it too: it is deleted from those as well."""
+    row = conn.execute(PASSWORD_ROW).fetchone()
+    if row is None:
+        return
+    conn.execute("PRAGMA secure_delete = ON").fetchall()
+    if row[1]:
+        conn.execute(SAVE_KEY, (_key_of(str(row[1])),))
+    conn.execute(DROP_PASSWORD)
+    for backup in _backups_beside(conn):
+        _drop_password_from(backup)
+
+
+def _key_of(password: str) -> str:
+    return hashlib.md5(password.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def _backups_beside(conn: sqlite3.Connection) -> list[Path]:
+    found = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
+    if not found or not found[0]:
+        return []  # an in-memory database
+    path = Path(found[0])
+    return sorted(path.parent.glob(f"{path.name}.bkp.v*"))
+
+
+def _drop_password_from(backup: Path) -> None:
+    """Best effort: a backup that cannot be opened is left as it is (and logged)."""
+    try:
+        copy = sqlite3.connect(backup, isolation_level=None)
+        try:
+            copy.execute("PRAGMA secure_delete = ON").fetchall()
+            copy.execute(DROP_PASSWORD)
+        finally:
+            copy.close()
+    except sqlite3.Error as exc:
+        log.warning("could not remove the KOReader password from %s: %s", backup.name, exc)
 
 
 def migrate(conn: sqlite3.Connection, path: Path, backup: bool = True) -> None:
