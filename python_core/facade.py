@@ -12,7 +12,6 @@ import functools
 import importlib
 import logging
 import os
-import platform
 import sys
 import threading
 import time
@@ -403,6 +402,7 @@ class BookLoreSync:
         current = self.settings()
         result = connection_check.test_connection(self.db, current,
                                                   self._client_factory(current))
+        import platform  # only Test Connection says which Python runs the core
         core = (f"Core: BookLore Sync {__version__}, {platform.python_implementation()} "
                 f"{platform.python_version()}, {self.runs_in}")
         return {**result, "text": f"{result['text']}\n{core}", "core_version": __version__}

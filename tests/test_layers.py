@@ -61,7 +61,8 @@ def test_nothing_below_the_facade_imports_it():
 NOT_AT_START = ("requests", "urllib3", "python_core.server", "python_core.sync.run",
                 "python_core.matching", "python_core.annotations", "python_core.history",
                 "python_core.store.adoption_file", "python_core.sync.report",
-                "concurrent.futures", "dataclasses")
+                "python_core.store.sqlite_snapshot", "concurrent.futures", "dataclasses",
+                "tempfile", "platform")
 
 _START_AND_LIST_MODULES = """
 import sys

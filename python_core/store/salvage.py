@@ -18,8 +18,6 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from python_core.store.sqlite_snapshot import open_snapshot
-
 #: Not worth saving: who holds the sync lease is only true while that sync runs.
 SKIPPED_TABLES = ("sync_lease",)
 _FIRST = -(2 ** 63)
@@ -43,6 +41,7 @@ def readable_copy(path: Path):
     """A connection to a throw-away copy of a damaged file and its journals: SQLite may
     replay a `-wal` or roll back a hot journal in the copy, never in the file itself, and
     a copy cut short is padded so what is left can be reached."""
+    from python_core.store.sqlite_snapshot import open_snapshot  # tempfile: not at every start
     return open_snapshot(path, damaged=True)
 
 
