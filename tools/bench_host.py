@@ -1,10 +1,12 @@
 """Benchmarks 2-4: the real plugin (main.lua) in the headless host with the real core.
 
 2. enqueue latency: the plugin's onCloseDocument handler, timed inside Lua, and the whole
-   host.close_book() call; the session row is committed when either returns.
+   host.close_book() call (the session row is committed when either returns), against one
+   durable 1-row commit.
 3. Manage Sessions labels with a huge queue: the five label/greying functions in Lua, the
-   host's whole menu() call, and the core's queue_counts() alone.
-4. page turns while a big sync runs on the core's worker thread.
+   host's whole menu() call, against the core's queue_counts() alone.
+4. page turns, and now and then a close, while a big sync runs on the core's worker
+   thread, against the same turns with no sync.
 """
 
 from __future__ import annotations
