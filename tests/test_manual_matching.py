@@ -222,7 +222,7 @@ def test_confirm_stores_in_place_for_every_file_and_uploads_that_books_sessions(
     result = core.confirm_match({"book_hash": library[2].file_hash, "book_id": book_id,
                                  "title": "Frankenstein"})
     assert result["ok"] and result["matched"]
-    assert result["message"] == "Matched “Frankenstein”.\nSynced: 2 sessions"
+    assert result["message"] == "Matched “Frankenstein”.\nSynced: 2 sessions\nFailed: 0"
     after = cache_rows(core, library[2].file_hash)
     assert [r["id"] for r in after] == [r["id"] for r in before] and len(after) == 2
     assert {(r["book_id"], r["match_source"]) for r in after} == {(book_id, "manual")}

@@ -79,7 +79,7 @@ def test_a_bookmark_reaches_booklore_at_its_cfi_and_counts_as_an_annotation(
     assert stored["cfi"] == marked["cfi"] and text_at(stored["cfi"]) == ""  # a point
     assert stored["cfi"].startswith("epubcfi(/6/6!/4/")
     assert len(server.annotations) == 1
-    assert any(line.endswith("sync done Synced: 2 annotations") for line in host.logs)
+    assert any(line.endswith("sync done Synced: 2 annotations\nFailed: 0") for line in host.logs)
     assert pending(settings, "pending_annotations") == []
 
 

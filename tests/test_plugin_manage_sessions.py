@@ -57,7 +57,7 @@ def test_sync_pending_now_uploads_and_shows_the_summary(host, server, library):
     server.reset_state()
     assert host.tap_menu(*MANAGE, "Sync Pending Now")
     host.run_until_idle()
-    assert host.toasts[-1] == "Synced: 2 sessions"
+    assert host.toasts[-1] == "Synced: 2 sessions\nFailed: 0"
     assert len(server.sessions) == 2
     assert labels(host, *MANAGE)["Sync Pending Now"] is False
 
@@ -69,7 +69,7 @@ def test_dispatcher_action_runs_the_same_sync(host, server, library):
     server.reset_state()
     assert host.dispatch("booklore_sync_pending")
     host.run_until_idle()
-    assert host.toasts[-1] == "Synced: 1 session"
+    assert host.toasts[-1] == "Synced: 1 session\nFailed: 0"
     assert len(server.sessions) == 1
 
 
@@ -86,7 +86,7 @@ def test_sync_now_without_wifi_asks_koreader_to_connect_and_syncs_once_connected
     assert server.request_log == []  # nothing is tried before the connection is up
     host.set_online(True)
     host.run_until_idle()
-    assert host.toasts[-1] == "Synced: 1 session"
+    assert host.toasts[-1] == "Synced: 1 session\nFailed: 0"
     assert "Sync Pending Now" in labels(host, *MANAGE)
 
 
@@ -111,7 +111,7 @@ def test_sync_now_with_wifi_set_to_turn_on_connects_without_asking(host, server,
     assert host.network()["turn_on_requests"] == 1
     host.set_online(True)
     host.run_until_idle()
-    assert host.toasts[-1] == "Synced: 1 session"
+    assert host.toasts[-1] == "Synced: 1 session\nFailed: 0"
     assert "Connecting to Wi-Fi…" not in [w["text"] for w in host.screen()]
 
 
@@ -123,7 +123,7 @@ def test_sync_now_connected_but_server_out_of_reach_says_so_and_keeps_the_queue(
     server.stop()
     host.tap_menu("BookLore Sync", "Sync Now")
     host.run_until_idle()
-    assert host.toasts[-1].startswith("Nothing synced\nNo network connection")
+    assert host.toasts[-1].startswith("Synced: 0\nFailed: 0\nNo network connection")
     assert "Sync Pending Now (1s, 0a, 0r)" in labels(host, *MANAGE)
 
 

@@ -162,7 +162,7 @@ def test_no_new_match_asks_then_the_chosen_result_is_stored_and_uploaded_at_once
     assert shown_results(results) == SHOWN + [("Skip this book", None), ("Stop matching", None)]
     host.tap_button(f"{EDITION_1831} – Mary Shelley")
     host.run_until_idle()
-    assert host.toasts[-1] == f"Matched “{EDITION_1831}”.\nSynced: 1 session"
+    assert host.toasts[-1] == f"Matched “{EDITION_1831}”.\nSynced: 1 session\nFailed: 0"
     assert [s["bookId"] for s in server.sessions] == [server.candidates[EDITION_1831]]
     assert "Sync Pending Now" in labels(host, *MANAGE)  # greyed: nothing queued
     host.advance(3)  # the message closes; that was the last book

@@ -206,7 +206,7 @@ def test_manual_sync_only_queues_until_sync_now(host, settings, server, library)
     assert server.sessions == [] and len(pending(settings)) == 1
     host.tap_menu("BookLore Sync", "Sync Now")
     host.run_until_idle()
-    assert len(server.sessions) == 1 and host.toasts[-1] == "Synced: 1 session"
+    assert len(server.sessions) == 1 and host.toasts[-1] == "Synced: 1 session\nFailed: 0"
 
 
 def test_dispatcher_sync_during_a_running_sync_uploads_nothing_twice(settings, server, library):
@@ -228,7 +228,7 @@ def test_dispatcher_sync_during_a_running_sync_uploads_nothing_twice(settings, s
             host.dispatch("SyncBooklorePending")
             gate.set()
             host.run_until_idle()
-            assert host.toasts[-2:] == ["Synced: 3 sessions", "Nothing to sync"]
+            assert host.toasts[-2:] == ["Synced: 3 sessions\nFailed: 0", "Nothing to sync"]
     finally:
         gate.set()
     assert len(server.sessions) == 3
@@ -257,7 +257,7 @@ def test_automatic_sync_speaks_up_only_when_the_reader_must_act(settings, server
         read_book(host, library[0])
         host.run_until_idle()
         assert host.toasts[-1] == (
-            "Nothing synced\nBook lookup refused: Server refused access (403): Forbidden. "
+            "Synced: 0\nFailed: 0\nBook lookup refused: Server refused access (403): Forbidden. "
             "Check the KOReader account under Settings → Server and accounts.")
         assert len(pending(settings)) == 1
     configure(settings, server.url, password="wrong", silent_mode=True)

@@ -488,3 +488,28 @@ def test_a_phase_stopped_by_lost_answers_leaves_no_mark_on_what_it_never_sent(co
     unconfirmed = [r[0] for r in core.db.connection().execute(
         "SELECT unconfirmed_sends FROM pending_sessions ORDER BY id")]
     assert sorted(unconfirmed) == [0] * 8 + [1] * 6
+
+
+@pytest.mark.parametrize("answer, first_lines", [
+    ("ok", ["Synced: 2 sessions", "Failed: 0"]),
+    ("500", ["Synced: 0", "Failed: 2 sessions (kept in the queue, retried next sync)"]),
+    ("offline", ["Synced: 0", "Failed: 0", "No network connection"]),
+    ("not configured", ["Synced: 0", "Failed: 0",
+                        "Set the server URL under Settings → Server and accounts"]),
+])
+def test_the_summary_always_says_how_many_synced_and_how_many_failed(core, httpserver, answer,
+                                                                       first_lines):
+    queue_sessions(core, 2, book_id=7)
+    if answer == "ok":
+        httpserver.expect_request(BATCH, method="POST").respond_with_json({})
+    elif answer == "500":
+        core.db.connection().execute(  # a server known to batch: the 500 is the batch's
+            "INSERT INTO server_capabilities (server_url, batch_sessions, checked_at) "
+            "VALUES (?, 1, 'x') ON CONFLICT (server_url) DO UPDATE SET batch_sessions = 1",
+            (httpserver.url_for("/").rstrip("/"),))
+        httpserver.expect_request(BATCH, method="POST").respond_with_json(SERVER_ERROR,
+                                                                          status=500)
+    elif answer == "not configured":
+        core.set_setting("server_url", "")
+    report = core.sync_pending(online=answer != "offline")
+    assert report["summary"].split("\n")[:len(first_lines)] == first_lines

@@ -51,15 +51,17 @@ class SyncReport:
                 and not any(self.failed.values()))
 
     def summary(self) -> str:
-        """One toast: what was synced, what failed, and why, in the reader's words."""
+        """One toast: what was synced and what failed (both always, as the reader's page
+        promises; "Failed: 0" too), then why, in the reader's words. Only a sync that did
+        not run says so instead: nothing was queued, or another sync is running."""
         if self.status == SyncStatus.NOTHING:
             return "Nothing to sync"
         if self.status == SyncStatus.BUSY:
             return "Sync already running"
-        lines = [_count_line("Synced", self.synced) or "Nothing synced"]
+        lines = [_count_line("Synced", self.synced) or "Synced: 0"]
         failed = _count_line("Failed", self.failed)
-        if failed:
-            lines.append(failed + " (kept in the queue, retried next sync)")
+        lines.append(failed + " (kept in the queue, retried next sync)" if failed
+                     else "Failed: 0")
         lines.extend(self.messages)
         return "\n".join(lines)
 
