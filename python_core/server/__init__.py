@@ -1,2 +1,3 @@
-"""Talking to a BookLore server: the HTTP client (the only code that imports requests), both
-auth schemes and their tokens, error translation, and what Test Connection finds out."""
+"""Talking to a BookLore server: the transport (the only code that imports requests, and
+where every network failure is translated), the table of endpoints and the client over
+it, both auth schemes and their tokens, and what Test Connection finds out."""

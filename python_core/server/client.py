@@ -1,7 +1,7 @@
 """The BookLore endpoints: one typed method per call, over `transport` (the network).
 
-Every path, its method and the status that means success are in `ENDPOINTS` at the top,
-as the store keeps its SQL. Answers become `python_core.errors` exceptions through
+Every path, its method, its account and the answer that means success are in one table,
+`endpoints.ENDPOINTS`, as the store keeps its SQL. Answers become `python_core.errors` exceptions through
 `http_errors`; a method returns plain dicts and lists or raises. Two auth schemes exist
 (booklore-api.md §1): KOReader headers (`x-auth-user` / `x-auth-key`) for `/api/koreader/*`
 and, on the fork, the session POSTs; a JWT (`jwt_auth`) for everything else.
