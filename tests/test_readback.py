@@ -3,8 +3,7 @@ answer is looked up on the server before it is sent again, against the tools ser
 
 import pytest
 
-from python_core.facade import BookLoreSync
-from tests.plugin_support import BOOKLORE, KOREADER, configure
+from tests.plugin_support import BOOKLORE, KOREADER
 from tools.booklore_server import BookLoreServer, Fault
 
 T0 = 1_767_225_600
@@ -23,12 +22,7 @@ def server(request):
     server.stop()
 
 
-@pytest.fixture
-def core(tmp_path, server):
-    configure(tmp_path / "settings", server.url)
-    core = BookLoreSync(tmp_path / "settings")
-    yield core
-    core.close()
+pytestmark = pytest.mark.usefixtures("on_the_server")  # conftest's `core`, for `server`
 
 
 def queue(core, count, book="d", first=0, progress=12.345678):

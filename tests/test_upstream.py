@@ -77,16 +77,15 @@ def paths(server):
 
 
 @pytest.fixture
-def core(tmp_path, shelf, upstream):
-    """Both accounts, and every book of the shelf read once, not synced yet."""
+def shelf_read_once(tmp_path, core, shelf, upstream):
+    """conftest's `core` with both accounts on `upstream`, and every book of the shelf read
+    once, not synced yet."""
     books, stranger = shelf
     configure(tmp_path / "settings", upstream.url)
-    core = BookLoreSync(tmp_path / "settings")
     read_everything(core, books, stranger, first_day=0)
-    yield core
-    core.close()
 
 
+@pytest.mark.usefixtures("shelf_read_once")
 def test_books_are_matched_by_isbn_or_file_and_sessions_uploaded_once_each(core, shelf,
                                                                             upstream):
     books, stranger = shelf
@@ -115,6 +114,7 @@ def test_books_are_matched_by_isbn_or_file_and_sessions_uploaded_once_each(core,
     assert len(stored) == 10 and set(stored.values()) == {1}
 
 
+@pytest.mark.usefixtures("shelf_read_once")
 def test_the_first_sync_asks_each_missing_endpoint_only_as_often_as_it_must(core, upstream):
     core.sync_pending()
     asked = paths(upstream)
