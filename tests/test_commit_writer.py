@@ -75,3 +75,19 @@ def test_a_failed_job_rolls_back_its_group_and_stops_all_later_work(db):
         with pytest.raises(RuntimeError):
             writer.flush()
     assert keys(db) == []
+
+
+def test_before_runs_outside_the_transaction_and_each_ticket_keeps_its_own(db, monkeypatch):
+    monkeypatch.setattr(commit_writer, "MAX_DELAY", 5.0)
+    seen = []
+    with CommitWriter(db) as writer:
+        first_built, second_built = [], []
+        hold = writer.submit([note(0)], urgent=False)  # keeps the next two in one group
+        first = writer.submit(
+            [lambda tx: list(first_built)], urgent=False,
+            before=lambda: (seen.append(db.connection().in_transaction), first_built.append(1)))
+        second = writer.submit(
+            [lambda tx: list(second_built)],
+            before=lambda: (seen.append(db.connection().in_transaction), second_built.append(2)))
+        assert (hold.wait(), first.wait(), second.wait()) == (0, [1], [2])
+    assert seen == [False, False]

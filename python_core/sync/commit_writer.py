@@ -16,6 +16,7 @@ happens in the order the phase decided it. Exceptions raised by a job come back 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from python_core.store import Database
 #: At most this many tickets wait for company, for at most this long (seconds).
 MAX_GROUP = 4
 MAX_DELAY = 0.25
+#: How much lower than the others the commit thread runs (a nice value, Linux only).
+NICENESS = 5
 #: job(tx) -> value, run inside the writer's transaction.
 Job = Callable[[Any], Any]
 
@@ -104,6 +107,7 @@ class CommitWriter:
         self._thread.join()
 
     def _run(self) -> None:
+        _lower_priority()
         try:
             while True:
                 with self._cond:
@@ -156,3 +160,12 @@ class CommitWriter:
                 error = exc
                 self._failure = self._failure or exc
             ticket.settle(value, error)
+
+
+def _lower_priority() -> None:
+    """Run this thread a little behind the others (Linux: a thread's own nice value): it
+    has slack, and the thread waiting for the server's answer, or the reader's, has not."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: no harm done
+        pass

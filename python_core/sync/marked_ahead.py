@@ -38,7 +38,8 @@ class Request(NamedTuple):
 
 class MarkedAhead:
     """Requests read, built and marked by the commit thread, MARK_AHEAD at a time; the
-    next lot is asked for while half are still waiting, whatever else the thread does."""
+    next lot is asked for while half are still waiting, whatever else the thread does.
+    The very first lot is one request, so the first leaves without waiting for a lot."""
 
     def __init__(self, writer: CommitWriter, build_next, mark_next, after_mark):
         self._writer, self._build_next = writer, build_next
@@ -46,7 +47,7 @@ class MarkedAhead:
         self._ready: collections.deque[Request] = collections.deque()
         self._tickets: collections.deque[Ticket] = collections.deque()
         self._exhausted = False
-        self._ask()
+        self._ask(1)  # the next lot is asked for once this one is taken (`next`)
 
     def next(self) -> Request | None:
         while not self._ready and self._tickets:
@@ -55,7 +56,7 @@ class MarkedAhead:
             return None
         request = self._ready.popleft()
         if len(self._ready) < MARK_AHEAD // 2 and not self._tickets:
-            self._ask()
+            self._ask(MARK_AHEAD)
         return request
 
     def unsent(self) -> list[Request]:
@@ -68,11 +69,15 @@ class MarkedAhead:
         unsent, self._ready = list(self._ready), collections.deque()
         return unsent
 
-    def _ask(self) -> None:
-        if not self._exhausted:
-            self._tickets.append(self._writer.submit(
-                [self._mark_next], durable=False, after=[self._after_mark],
-                before=self._build_next))
+    def _ask(self, count: int) -> None:
+        """One ticket: build `count` requests (before its transaction), mark them (in it)."""
+        if self._exhausted:
+            return
+        built: list[Request] = []  # this ticket's own: tickets may share a transaction
+        self._tickets.append(self._writer.submit(
+            [lambda tx: self._mark_next(tx, built)], durable=False,
+            after=[lambda: self._after_mark(len(built))],
+            before=lambda: built.extend(self._build_next(count))))
 
     def _take(self, ticket: Ticket) -> None:
         marked = ticket.wait()

@@ -35,7 +35,7 @@ from python_core.errors import BookLoreError, ResponseLost, Unreachable
 from python_core.reading import sessions
 from python_core.store import session_queue
 from python_core.sync.commit_writer import CommitWriter
-from python_core.sync.marked_ahead import MARK_AHEAD, Item, MarkedAhead, Request
+from python_core.sync.marked_ahead import Item, MarkedAhead, Request
 from python_core.sync.phase import Offline, PhaseContext, StopPhase
 from python_core.sync.readback import settle_in_doubt
 
@@ -58,8 +58,6 @@ class SessionUploader:
         self.lost_in_a_row = 0
         self.batch: bool | None = None
         self._requests: Iterator[Request] = iter(())
-        self._just_marked = 0
-        self._built: list[Request] = []
         #: Sessions the server accepted (this thread) and whose move the writer committed
         #: (its thread): the difference is progress not yet in the report.
         self._accepted = 0
@@ -112,22 +110,20 @@ class SessionUploader:
                     for request in unsent:
                         session_queue.release(tx, request.ids)
 
-    def _build_next(self) -> None:
+    def _build_next(self, count: int) -> list[Request]:
         """On the writer's thread, outside its transaction: read and build the next
-        requests (up to MARK_AHEAD)."""
+        `count` requests."""
         self.phase.keepalive()
-        self._built = list(itertools.islice(self._requests, MARK_AHEAD))
+        return list(itertools.islice(self._requests, count))
 
-    def _mark_next(self, tx) -> list[Request]:
+    def _mark_next(self, tx, built: list[Request]) -> list[Request]:
         """Writer job: mark what `_build_next` built; they are the next to be sent."""
-        marked, self._built = self._built, []
-        for request in marked:
+        for request in built:
             session_queue.mark_sending(tx, request.ids, self.phase.now())
-        self._just_marked = len(marked)
-        return marked
+        return built
 
-    def _after_mark(self) -> None:
-        for _request in range(self._just_marked):
+    def _after_mark(self, marked: int) -> None:
+        for _request in range(marked):
             self.phase.checkpoint("marked_sending")
 
     def _moved(self, request: Request):
