@@ -39,7 +39,8 @@ class Request(NamedTuple):
 class MarkedAhead:
     """Requests read, built and marked by the commit thread, MARK_AHEAD at a time; the
     next lot is asked for while half are still waiting, whatever else the thread does.
-    The very first lot is one request, so the first leaves without waiting for a lot."""
+    Lots grow from one request (the first leaves at once) by doubling, so each is built
+    while the one before is being sent."""
 
     def __init__(self, writer: CommitWriter, build_next, mark_next, after_mark):
         self._writer, self._build_next = writer, build_next
@@ -47,7 +48,8 @@ class MarkedAhead:
         self._ready: collections.deque[Request] = collections.deque()
         self._tickets: collections.deque[Ticket] = collections.deque()
         self._exhausted = False
-        self._ask(1)  # the next lot is asked for once this one is taken (`next`)
+        self._lot = 1
+        self._ask()  # the next lot is asked for once this one is taken (`next`)
 
     def next(self) -> Request | None:
         while not self._ready and self._tickets:
@@ -55,8 +57,8 @@ class MarkedAhead:
         if not self._ready:
             return None
         request = self._ready.popleft()
-        if len(self._ready) < MARK_AHEAD // 2 and not self._tickets:
-            self._ask(MARK_AHEAD)
+        if len(self._ready) < max(self._lot // 2, 1) and not self._tickets:
+            self._ask()
         return request
 
     def unsent(self) -> list[Request]:
@@ -69,10 +71,11 @@ class MarkedAhead:
         unsent, self._ready = list(self._ready), collections.deque()
         return unsent
 
-    def _ask(self, count: int) -> None:
-        """One ticket: build `count` requests (before its transaction), mark them (in it)."""
+    def _ask(self) -> None:
+        """One ticket: build the next lot (before its transaction), mark it (in it)."""
         if self._exhausted:
             return
+        count, self._lot = self._lot, min(self._lot * 2, MARK_AHEAD)
         built: list[Request] = []  # this ticket's own: tickets may share a transaction
         self._tickets.append(self._writer.submit(
             [lambda tx: self._mark_next(tx, built)], durable=False,
