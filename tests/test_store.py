@@ -89,16 +89,42 @@ def test_newer_schema_is_refused(tmp_path):
 
 
 def test_failed_migration_leaves_version_and_tables_unchanged(tmp_path, monkeypatch):
+    path = tmp_path / "booklore-sync.sqlite"
+    Database(path).close()  # an existing database at today's schema
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + [
         schema.Migration("broken", ["CREATE TABLE extra (x)", "THIS IS NOT SQL"])])
     monkeypatch.setattr(schema, "LATEST_VERSION", len(schema.MIGRATIONS))
-    path = tmp_path / "booklore-sync.sqlite"
     with pytest.raises(sqlite3.OperationalError):
         Database(path)
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST_VERSION - 1
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "extra" not in tables and "pending_sessions" in tables
+    conn.close()
+
+
+def test_a_new_database_is_built_in_one_transaction_or_not_at_all(tmp_path, monkeypatch):
+    path = tmp_path / "booklore-sync.sqlite"
+    commits = []
+    real_connect = sqlite3.connect
+
+    def counting(*args, **kwargs):
+        conn = real_connect(*args, **kwargs)
+        conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+        return conn
+    monkeypatch.setattr(db_module.sqlite3, "connect", counting)
+    Database(path).close()
+    assert len(commits) == 1  # every migration, one fsync
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + [
+        schema.Migration("broken", ["CREATE TABLE extra (x)", "THIS IS NOT SQL"])])
+    monkeypatch.setattr(schema, "LATEST_VERSION", len(schema.MIGRATIONS))
+    fresh = tmp_path / "other" / "booklore-sync.sqlite"
+    fresh.parent.mkdir()
+    with pytest.raises(sqlite3.OperationalError):
+        Database(fresh)
+    conn = real_connect(fresh)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0] == 0
     conn.close()
 
 

@@ -34,7 +34,7 @@ class Sizes:
 
 
 FULL = Sizes(drain_sessions=10_000, drain_books=100, closes=300, menu_rows=100_000,
-             turn_sync_sessions=10_000, files=1_000, cold_starts=7, repeats=3,
+             turn_sync_sessions=10_000, files=1_000, cold_starts=15, repeats=3,
              unmatched_books=1_000, history_books=500, history_visits=1_000_000)
 QUICK = Sizes(drain_sessions=600, drain_books=6, closes=20, menu_rows=5_000,
               turn_sync_sessions=600, files=60, cold_starts=2, repeats=1,
