@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from python_core.store import schema
+from python_core.store.connect import connect
 from python_core.store.sqlite_snapshot import holds_data, open_snapshot
 from python_core.store.transaction import transaction
 
@@ -99,7 +100,7 @@ def replace_with_new(path: Path, fill: Callable[[sqlite3.Connection], None],
 
 def _build(new: Path, fill: Callable[[sqlite3.Connection], None], version: int) -> None:
     os.close(os.open(new, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
-    conn = sqlite3.connect(new, isolation_level=None)
+    conn = connect(new, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=DELETE").fetchall()  # read it: PyPy keeps an unread statement open
         schema.build_to(conn, version)

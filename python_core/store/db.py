@@ -23,6 +23,7 @@ from pathlib import Path
 
 from python_core.errors import StoreError
 from python_core.store import file_kind, health, schema
+from python_core.store.connect import connect
 from python_core.store.transaction import transaction
 
 DB_FILENAME = "booklore-sync.sqlite"
@@ -213,7 +214,7 @@ def _create_private_file(path: Path) -> None:
 def _open(path: Path) -> sqlite3.Connection:
     conn = None
     try:
-        conn = sqlite3.connect(
+        conn = connect(
             path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
         )
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]

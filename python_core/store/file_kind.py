@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from python_core.store import health
+from python_core.store.connect import connect
 
 NEW, OURS, PREVIOUS_PLUGIN, UNKNOWN = "new", "ours", "previous_plugin", "unknown"
 #: A SQLite file (it has the header) whose first pages cannot be read: ours, truncated or
@@ -40,7 +41,7 @@ def recognise(path: Path) -> FileKind:
     if not path.exists() or path.stat().st_size == 0:
         return FileKind(NEW)
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
+        conn = connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
     except sqlite3.Error as exc:
         return FileKind(UNKNOWN, detail=str(exc))
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from python_core.errors import StoreError
+from python_core.store.connect import streaming
 from python_core.store.sqlite_snapshot import open_snapshot
 
 #: `DB_SCHEMA_VERSION` of the statistics plugin this reader knows (koreader-host.md §9).
@@ -50,21 +51,21 @@ class StatisticsFile:
         """(book id, its visits as (page, start, duration, total_pages), oldest first), book
         by book; rows with NULL or text where numbers belong are left out. Plain tuples:
         a million of them is the hot path of an import."""
-        cursor = self._run(VISITS)
         book, visits = None, []
-        while True:
-            try:
-                rows = cursor.fetchmany(_FETCH)
-            except sqlite3.DatabaseError as exc:
-                raise _unreadable(self._path, exc) from None
-            if not rows:
-                break
-            for row in rows:
-                if row[0] != book:
-                    if visits:
-                        yield book, visits
-                    book, visits = row[0], []
-                visits.append(row[1:])
+        try:
+            with streaming(self._conn, VISITS) as cursor:
+                while True:
+                    rows = cursor.fetchmany(_FETCH)
+                    if not rows:
+                        break
+                    for row in rows:
+                        if row[0] != book:
+                            if visits:
+                                yield book, visits
+                            book, visits = row[0], []
+                        visits.append(row[1:])
+        except sqlite3.DatabaseError as exc:
+            raise _unreadable(self._path, exc) from None
         if visits:
             yield book, visits
 

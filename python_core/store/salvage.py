@@ -18,6 +18,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from python_core.store.connect import streaming
+
 #: Not worth saving: who holds the sync lease is only true while that sync runs.
 SKIPPED_TABLES = ("sync_lease",)
 _FIRST = -(2 ** 63)
@@ -97,9 +99,10 @@ def readable_rows(conn: sqlite3.Connection, table: str, wanted: list[str],
     last = _FIRST
     while True:
         try:
-            for row in conn.execute(select, (last,)):
-                last = row[0]
-                yield row
+            with streaming(conn, select, (last,)) as rows:
+                for row in rows:
+                    last = row[0]
+                    yield row
             return
         except sqlite3.DatabaseError:
             found = _next_whole_row(conn, table, wanted, last)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from python_core.errors import StoreError
+from python_core.store.connect import connect
 from python_core.store.transaction import transaction
 
 log = logging.getLogger("booklore_sync.store")
@@ -287,7 +288,7 @@ def _backups_beside(conn: sqlite3.Connection) -> list[Path]:
 def _drop_password_from(backup: Path) -> None:
     """Best effort: a backup that cannot be opened is left as it is (and logged)."""
     try:
-        copy = sqlite3.connect(backup, isolation_level=None)
+        copy = connect(backup, isolation_level=None)
         try:
             copy.execute("PRAGMA secure_delete = ON").fetchall()
             copy.execute(DROP_PASSWORD)
@@ -364,7 +365,7 @@ def _backup(conn: sqlite3.Connection, path: Path, version: int) -> None:
     # Owner-only before the first byte of the copy (it holds passwords), not after.
     os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))
     target.chmod(0o600)
-    with sqlite3.connect(target) as copy:
+    with connect(target) as copy:
         conn.backup(copy)
     copy.close()
     target.chmod(0o600)

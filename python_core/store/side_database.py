@@ -21,6 +21,7 @@ import sqlite3
 from pathlib import Path
 
 from python_core.store import notices, salvage
+from python_core.store.connect import connect
 from python_core.store.db import DB_FILENAME, Database
 
 SIDE_FILENAME = "booklore-sync.side.sqlite"
@@ -79,7 +80,7 @@ def _seed(side: Database, damaged: Path) -> None:
 def merge_into(side_path: Path, target: sqlite3.Connection) -> dict[str, int]:
     """Every row of the side file into `target` (the caller's transaction): how many rows
     of each table went in."""
-    source = sqlite3.connect(side_path)
+    source = connect(side_path)
     source.row_factory = sqlite3.Row
     try:
         moved = {"pending_sessions": 0}

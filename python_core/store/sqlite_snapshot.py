@@ -18,6 +18,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from python_core.store.connect import connect
+
 JOURNALS = ("-wal", "-journal")
 
 
@@ -28,7 +30,7 @@ def open_snapshot(path: Path, damaged: bool = False) -> Iterator[sqlite3.Connect
     pages that are left (the missing ones read as damaged)."""
     journals = [suffix for suffix in JOURNALS if holds_data(Path(f"{path}{suffix}"))]
     if not journals and not damaged:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
+        conn = connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
         try:
             yield conn
         finally:
@@ -41,7 +43,7 @@ def open_snapshot(path: Path, damaged: bool = False) -> Iterator[sqlite3.Connect
         shutil.copyfile(path, copy)
         if damaged:
             _pad_to_header_length(copy)
-        conn = sqlite3.connect(copy)
+        conn = connect(copy)
         try:
             yield conn
         finally:
