@@ -137,6 +137,22 @@ def test_no_python_the_reader_is_told_once_and_nothing_is_lost(settings, server,
         stop(process)
 
 
+def test_with_no_core_each_sync_now_answers_at_once(settings, server, library, sidecars):
+    """The client's poller sleeps up to RETRY_SECONDS while no core answers; an answer
+    queued meanwhile (here "not running" to a Sync Now) must bring the next poll forward,
+    not wait for the sleeping one."""
+    with StandaloneHost(settings, online=True, python="/nonexistent/python3") as host:
+        read(host, library[0])
+        host.request("run_until_idle", 3)
+        assert any("Python 3.9 or newer not found" in t for t in host.toasts)
+        for pause in (0.35, 0.7, 1.05, 1.4):  # different phases of the sleeping poll
+            host.advance(pause)
+            shown = len(host.toasts)
+            host.tap_menu("BookLore Sync", "Sync Now")
+            host.advance(0.25)
+            assert host.toasts[shown:] == [NOT_RUNNING]
+
+
 def test_a_stale_address_file_and_garbage_on_its_port_lead_to_a_new_sidecar(
         settings, server, library, sidecars):
     fake = socket.create_server(("127.0.0.1", 0))

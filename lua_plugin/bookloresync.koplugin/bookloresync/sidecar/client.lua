@@ -288,13 +288,19 @@ end
 -- The poller --------------------------------------------------------------------------
 
 --- Often while answers are awaited on a connection, seldom while there is none (an
---- e-reader's main loop should sleep when nothing is happening).
+--- e-reader's main loop should sleep when nothing is happening). A poll needed sooner
+--- than the sleeping one (an answer queued meanwhile, e.g. "not running" to a Sync Now)
+--- takes its place, so the reader is not kept waiting for the long sleep to end.
 function Client:schedulePoll()
-    if self.poll_scheduled then return end
-    self.poll_scheduled = true
     local answering = self.conn and (next(self.waiting) or self.ingest or self.journaling)
     local delay = (answering or #self.answers > 0) and Client.POLL_SECONDS
         or math.max(Client.POLL_SECONDS, math.min(Client.RETRY_SECONDS, self.next_attempt - now()))
+    local due = now() + delay
+    if self.poll_due then
+        if self.poll_due <= due then return end
+        UIManager:unschedule(self.poll_task)
+    end
+    self.poll_due = due
     UIManager:scheduleIn(delay, self.poll_task)
 end
 
@@ -305,7 +311,7 @@ function Client:busy()
 end
 
 function Client:poll()
-    self.poll_scheduled = false
+    self.poll_due = nil
     while self.conn do
         local answer, why = self.conn:receive(now())
         if not answer then
