@@ -73,9 +73,45 @@ def _bare_interpreters():
     return found
 
 
-@pytest.mark.skipif(luajit_available() is not None, reason=str(luajit_available()))
-@pytest.mark.parametrize("python", _bare_interpreters() or [pytest.param(
+BARE = pytest.mark.parametrize("python", _bare_interpreters() or [pytest.param(
     None, marks=pytest.mark.skip(reason="no bare system Python without requests"))])
+NEEDS_LUAJIT = pytest.mark.skipif(luajit_available() is not None,
+                                  reason=str(luajit_available()))
+
+
+def read_and_sync(host, book, server, sessions: int) -> str:
+    """A book read for 300 s and synced in a KOReader that just started; what Test
+    Connection then reports."""
+    host.open_book(book.path, title=book.title, pages=300)
+    host.run_until_idle(40)
+    for _ in range(10):
+        host.advance(30)
+        host.turn_page()
+    host.close_book()
+    host.run_until_idle(40)
+    wait_for(lambda: len(server.sessions) == sessions, timeout=20)
+    host.dispatch("BookloreTestConnection")
+    host.run_until_idle(40)
+    return host.screen()[-1]["text"]
+
+
+def python_version(python) -> str:
+    return subprocess.run([python, "-c", "import platform; print("
+                           "platform.python_implementation(), platform.python_version())"],
+                          capture_output=True, text=True).stdout.strip()
+
+
+def end_sidecar(settings) -> None:
+    address = settings / ADDRESS_FILE
+    if address.exists():
+        try:
+            os.kill(json.loads(address.read_text())["pid"], signal.SIGTERM)
+        except (ProcessLookupError, ValueError, KeyError):
+            pass
+
+
+@NEEDS_LUAJIT
+@BARE
 def test_unzipped_into_plugins_the_plugin_starts_the_core_from_the_bundle(bundle, python,
                                                                          tmp_path, library):
     output, _ = bundle
@@ -87,29 +123,44 @@ def test_unzipped_into_plugins_the_plugin_starts_the_core_from_the_bundle(bundle
         configure(settings, server.url)
         with StandaloneHost(settings, online=True, python=python, plugins_dir=plugins,
                             core_timeout=1.0) as host:
-            book = library[0]
-            host.open_book(book.path, title=book.title, pages=300)
-            host.run_until_idle(40)
-            for _ in range(10):
-                host.advance(30)
-                host.turn_page()
-            host.close_book()
-            host.run_until_idle(40)
-            wait_for(lambda: len(server.sessions) == 1, timeout=20)
-            host.dispatch("BookloreTestConnection")
-            host.run_until_idle(40)
-            report = host.screen()[-1]["text"]
+            report = read_and_sync(host, library[0], server, sessions=1)
             assert "Server: reachable" in report and "sidecar process" in report
-            version = subprocess.run([python, "-c", "import platform; print("
-                                      "platform.python_implementation(), "
-                                      "platform.python_version())"],
-                                     capture_output=True, text=True).stdout.strip()
-            assert f"Core: BookLore Sync 0.1.0, {version}, sidecar process" in report
+            assert f"Core: BookLore Sync 0.1.0, {python_version(python)}, sidecar process" \
+                in report
     finally:
         server.stop()
-        address = settings / ADDRESS_FILE
-        if address.exists():
-            try:
-                os.kill(json.loads(address.read_text())["pid"], signal.SIGTERM)
-            except (ProcessLookupError, ValueError, KeyError):
-                pass
+        end_sidecar(settings)
+
+
+@NEEDS_LUAJIT
+@BARE
+def test_a_bundle_unzipped_over_the_old_one_is_the_core_after_koreader_restarts(
+        bundle, python, tmp_path, library):
+    """The sidecar outlives KOReader's restart; it must not keep serving the old code."""
+    output, _ = bundle
+    plugins = tmp_path / "koreader" / "plugins"
+    zipfile.ZipFile(output).extractall(plugins)
+    settings = tmp_path / "koreader" / "settings"
+    server, _ = start_server(library)
+    try:
+        configure(settings, server.url)
+        with StandaloneHost(settings, online=True, python=python, plugins_dir=plugins,
+                            core_timeout=1.0) as host:
+            assert "Core: BookLore Sync 0.1.0," in read_and_sync(host, library[0], server, 1)
+        first_pid = json.loads((settings / ADDRESS_FILE).read_text())["pid"]
+        init = plugins / ROOT / "python" / "python_core" / "__init__.py"
+        init.write_text(init.read_text().replace('__version__ = "0.1.0"',
+                                                 '__version__ = "0.1.1"'))
+        with StandaloneHost(settings, online=True, python=python, plugins_dir=plugins,
+                            core_timeout=1.0) as host:
+            wait_for(lambda: json.loads((settings / ADDRESS_FILE).read_text()).get(
+                "version") == "0.1.1" if (settings / ADDRESS_FILE).exists() else False,
+                timeout=20)
+            report = read_and_sync(host, library[1], server, sessions=2)
+            assert "Core: BookLore Sync 0.1.1," in report
+        assert json.loads((settings / ADDRESS_FILE).read_text())["pid"] == first_pid
+        # Each read 300 s; waiting for the first core to come up moved the clock too.
+        assert all(300 <= s["durationSeconds"] < 330 for s in server.sessions)
+    finally:
+        server.stop()
+        end_sidecar(settings)

@@ -41,7 +41,25 @@ def serve(settings_dir: str, idle_exit: float, detach: bool = False, verbose: bo
         server.wait()
     finally:
         server.stop()
+    if server.restart:
+        _run_updated_code()
     return 0
+
+
+def _run_updated_code() -> None:
+    """The plugin was updated: become a sidecar running the new code, in this process
+    (still detached, same pid, a new port and token). Everything that must survive is in
+    the settings folder; the lock was released by `stop`, so if the plugin started a
+    sidecar meanwhile, that one serves and this one exits as "already running". Returns
+    only if the new code cannot be started, after saying so in the log."""
+    argv = [sys.executable, "-m", "python_core", *sys.argv[1:]]
+    log.info("restarting: %s", " ".join(argv[:3]))
+    for handler in logging.getLogger("booklore_sync").handlers:
+        handler.flush()  # its file is closed by exec (close-on-exec) and opened again
+    try:
+        os.execv(sys.executable, argv)
+    except OSError as exc:
+        log.error("could not restart with the new code: %s", exc)
 
 
 def _detach() -> None:

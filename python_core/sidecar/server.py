@@ -9,7 +9,9 @@ the same connection when done, matched by the request id.
 
 It stops on SIGTERM or SIGINT, and by itself when no KOReader has been connected for
 `idle_exit` seconds (KOReader keeps its connection open while it runs, so this is the
-time after KOReader quit, crashed or restarted without coming back).
+time after KOReader quit, crashed or restarted without coming back). When its own code on
+disk changes (the plugin was updated) it stops with `restart` set, once no slow call is
+running, and `serve` starts the new code in the same process.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from python_core import __version__, calls
 from python_core.clock import utc_now
 from python_core.facade import BookLoreSync
+from python_core.sidecar.code_watch import CodeWatch
 from python_core.sidecar.instance import Instance
 from python_core.sidecar.journal import Journal
 from python_core.sidecar.protocol import MAX_LINE, ProtocolError, arguments, decode, encode
@@ -38,6 +41,7 @@ HELLO_SECONDS = 10.0
 DEFAULT_IDLE_EXIT = 300.0
 MAX_CLIENTS = 8
 APPLIED_IDS_KEPT_DAYS = 60
+CODE_CHECK_SECONDS = 2.0
 
 
 class SidecarServer:
@@ -54,6 +58,9 @@ class SidecarServer:
         self._clients_lock = threading.Lock()
         self._last_client = time.monotonic()
         self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="core-slow")
+        self._slow_running = 0  # slow calls and ingests submitted and not yet answered
+        self.code = CodeWatch()
+        self.restart = False  # stopped because the code on disk changed: serve runs it
         self.core: BookLoreSync | None = None
 
     def start(self) -> int:
@@ -124,21 +131,49 @@ class SidecarServer:
             self._last_client = time.monotonic()
 
     def _idle_watch(self) -> None:
+        next_code_check = time.monotonic() + CODE_CHECK_SECONDS
         while not self.stopping.wait(1.0):
             with self._clients_lock:
                 idle = not self._clients and time.monotonic() - self._last_client
             if self.idle_exit and idle and idle > self.idle_exit:
                 log.info("no KOReader connected for %d s: exiting", int(idle))
                 self.stopping.set()
+            elif time.monotonic() >= next_code_check:
+                next_code_check = time.monotonic() + CODE_CHECK_SECONDS
+                self._restart_if_updated()
+
+    def _restart_if_updated(self) -> None:
+        """A running sync or ingest is let finish, so its answer still reaches the reader;
+        reading calls meanwhile go to the old code, which records them as ever."""
+        if not self.code.changed():
+            return
+        with self._clients_lock:
+            busy = self._slow_running
+        if busy:
+            log.info("the core on disk was updated: restarting when the running call ends")
+            return
+        log.info("the core on disk was updated: restarting with the new code")
+        self.restart = True
+        self.stopping.set()
+
+    def _run_slow(self, work: Callable[[], None]) -> Callable[[], None]:
+        with self._clients_lock:
+            self._slow_running += 1
+
+        def run() -> None:
+            try:
+                work()
+            finally:
+                with self._clients_lock:
+                    self._slow_running -= 1
+        return run
 
     def submit_slow(self, connection: _Connection, request_id: Any, name: str, args: list) -> None:
-        def run() -> None:
-            connection.answer(request_id, self.runner.slow(name, args))
-        self._worker.submit(run)
+        self._worker.submit(self._run_slow(
+            lambda: connection.answer(request_id, self.runner.slow(name, args))))
 
     def ingest(self, connection: _Connection, request_id: Any) -> None:
-        def run() -> None:
-            connection.answer(request_id, self.journal.ingest())
+        run = self._run_slow(lambda: connection.answer(request_id, self.journal.ingest()))
         threading.Thread(target=run, daemon=True, name="ingest").start()
 
     def hello(self) -> dict[str, Any]:

@@ -40,21 +40,28 @@ function Launcher.python()
     return "python3"
 end
 
---- The shell line that starts the sidecar for `folder` (tests read it too).
+--- The shell line that starts the sidecar for `folder`.
+--- With the bundle, the core runs in the bundle's `python/` folder: `python -m` puts the
+--- working folder first on its path, so the bundle's core is imported whatever folder
+--- KOReader runs in, and the core's restart after an update (an exec, in place) finds the
+--- new code there again. The settings folder is made absolute first: KOReader's may be
+--- relative to its own working folder (`./settings`).
 function Launcher.command(folder, python)
     local code = Launcher.pluginDir() .. "/python"
     local status = quote(folder .. "/" .. Launcher.STATUS_FILE)
-    local path = holdsCore(code) and ("PYTHONPATH=" .. quote(code) .. '${PYTHONPATH:+:"$PYTHONPATH"} ')
-        or ""
     local lines = {
         "PY=" .. quote(python),
         'if ! command -v "$PY" >/dev/null 2>&1; then echo no-python > ' .. status .. "; exit 0; fi",
         [[if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' ]]
             .. ">/dev/null 2>&1; then echo old-python > " .. status .. "; exit 0; fi",
         "echo starting > " .. status,
-        path .. 'exec "$PY" -m python_core --settings-dir ' .. quote(folder)
-            .. " serve --detach",
+        "DIR=$(cd " .. quote(folder) .. " && pwd) || exit 0",
     }
+    if holdsCore(code) then
+        table.insert(lines, "cd " .. quote(code) .. " || exit 0")
+        table.insert(lines, 'PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"; export PYTHONPATH')
+    end
+    table.insert(lines, 'exec "$PY" -m python_core --settings-dir "$DIR" serve --detach')
     return "( " .. table.concat(lines, "; ") .. " ) </dev/null >>"
         .. quote(folder .. "/" .. Launcher.LOG_FILE) .. " 2>&1 &"
 end
