@@ -60,6 +60,15 @@ def test_a_change_counts_once_it_has_settled(tmp_path):
     assert watch.changed() and watch.changed()  # the same twice: settled, and it stays so
 
 
+def test_a_package_deleted_before_the_new_one_is_copied_is_waited_for(tmp_path):
+    write(tmp_path / "pkg" / "a.py", "A = 1\n")
+    watch = CodeWatch(tmp_path / "pkg")
+    shutil.rmtree(tmp_path / "pkg")
+    assert not watch.changed() and not watch.changed()
+    write(tmp_path / "pkg" / "a.py", "A = 2\n")
+    assert not watch.changed() and watch.changed()
+
+
 def test_the_running_core_s_own_package_is_what_is_watched():
     watched = {entry[0].replace(os.sep, "/") for entry in code_stamp()}
     assert {"__init__.py", "facade.py", "sidecar/code_watch.py"} <= watched

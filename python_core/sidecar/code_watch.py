@@ -52,8 +52,10 @@ class CodeWatch:
 
     def changed(self) -> bool:
         """True once the code differs from the start *and* looked the same at the previous
-        call: an update still being copied (some files new, some old) is waited out."""
+        call: an update still being copied (some files new, some old) is waited out, and
+        so is a package that is not there at all (the old folder deleted before the new
+        one is copied: restarting into nothing would end the core)."""
         current = code_stamp(self.root)
         settled = current == self._previous
         self._previous = current
-        return settled and current != self.started
+        return settled and bool(current) and current != self.started
