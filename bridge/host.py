@@ -29,13 +29,13 @@ from bridge.convert import to_lua, to_python
 from bridge.inbox import WorkerInbox
 from bridge.log_capture import LogCapture
 from bridge.runtime import make_runtime
+from bridge.screen import as_list, menu_node, window
 
 log = logging.getLogger("booklore_sync.bridge")
 
 #: The plugin folder of this repository (repo_root/lua_plugin).
 DEFAULT_PLUGINS_DIR = Path(__file__).resolve().parent.parent / "lua_plugin"
 
-_WINDOW_LISTS = ("buttons", "checks", "items", "fields")
 
 #: Python hands the interpreter lock to a waiting thread only after the running one has
 #: held it this long (5 ms by default). The Lua thread enters Python several times in a
@@ -179,7 +179,7 @@ class HeadlessHost:
         """Every blocking NetworkMgr call (isOnline and the helpers that call it) made on
         the Lua thread so far: {call, seconds, traceback}. Readable after close."""
         stalls = to_python(self.lua.eval('require("ui/network/manager")._stalls'))
-        return _as_list(stalls)
+        return as_list(stalls)
 
     def suspend(self) -> None:
         self._call("suspend")
@@ -245,11 +245,11 @@ class HeadlessHost:
         Each node: {text, enabled, checked, checkable, separator, has_children, children}.
         With no path, the tab itself (its entries are the children).
         """
-        return _node(self._call("menu", tab, to_lua(self.lua, list(path)), None, settle=False)["node"])
+        return menu_node(self._call("menu", tab, to_lua(self.lua, list(path)), None, settle=False)["node"])
 
     def menu_entry(self, *path: str, tab: str = "tools") -> dict:
         """One entry, without evaluating its submenus (children is [])."""
-        return _node(self._call("menu", tab, to_lua(self.lua, list(path)), 0, settle=False)["node"])
+        return menu_node(self._call("menu", tab, to_lua(self.lua, list(path)), 0, settle=False)["node"])
 
     def tap_menu(self, *path: str, tab: str = "tools") -> bool:
         """Tap the entry at `path`; False if it (or a submenu on the way) is greyed out."""
@@ -271,12 +271,12 @@ class HeadlessHost:
     def screen(self) -> list[dict]:
         """Windows from bottom to top: {type, text, title, subtitle, buttons, checks, input,
         items, fields}."""
-        return [_window(window) for window in _as_list(self._call("screen", settle=False))]
+        return [window(described) for described in as_list(self._call("screen", settle=False))]
 
     @property
     def toasts(self) -> list[str]:
         """Every InfoMessage and Notification text shown so far, in order."""
-        return _as_list(self._call("toasts", settle=False))
+        return as_list(self._call("toasts", settle=False))
 
     def tap_button(self, text: str) -> bool:
         """Tap a button (or list item) of the topmost dialog; False if it is greyed out."""
@@ -344,22 +344,3 @@ def discover_plugins(roots: str | os.PathLike | list[str | os.PathLike]) -> list
             found += [entry for entry in root.iterdir() if entry.is_dir() and entry.name.endswith(".koplugin")]
     found.sort(key=lambda entry: (not entry.name.startswith("provider"), str(entry)))
     return [{"root": str(entry), "name": entry.name[: -len(".koplugin")]} for entry in found]
-
-
-def _as_list(value: Any) -> list:
-    """An empty Lua table converts to {}; where a list is meant, make it one."""
-    return [] if value in ({}, None) else value
-
-
-def _node(node: dict) -> dict:
-    node["children"] = [_node(child) for child in _as_list(node.get("children"))]
-    return node
-
-
-def _window(window: dict) -> dict:
-    described = {"type": None, "text": None, "title": None, "subtitle": None, "input": None,
-                 **window}
-    for key in _WINDOW_LISTS:
-        described[key] = _as_list(described.get(key))
-    described["buttons"] = [_as_list(row) for row in described["buttons"]]
-    return described

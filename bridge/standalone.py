@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.book_spec import book_spec
+from bridge.screen import as_list, menu_node, window
 
 HOST_LUA_DIR = Path(__file__).resolve().parent / "lua"
 DEFAULT_PLUGINS_DIR = Path(__file__).resolve().parent.parent / "lua_plugin"
@@ -134,7 +135,7 @@ class StandaloneHost:
         self._call("type_text", text)
 
     def menu(self, *path: str, tab: str = "tools") -> dict:
-        return _node(self._call("menu", tab, list(path), None)["node"])
+        return menu_node(self._call("menu", tab, list(path), None)["node"])
 
     def tap_menu(self, *path: str, tab: str = "tools") -> bool:
         result = self._call("tap_menu", tab, list(path))
@@ -145,7 +146,7 @@ class StandaloneHost:
         return self._call("dispatch", name)["ran"]
 
     def screen(self) -> list[dict]:
-        return [_window(w) for w in _as_list(self._call("screen"))]
+        return [window(w) for w in as_list(self._call("screen"))]
 
     def tap_button(self, text: str) -> bool:
         return self._call("tap_button", text)["acted"]
@@ -155,11 +156,11 @@ class StandaloneHost:
 
     @property
     def toasts(self) -> list[str]:
-        return _as_list(self._call("toasts"))
+        return as_list(self._call("toasts"))
 
     @property
     def logs(self) -> list[str]:
-        return _as_list(self._call("logs"))
+        return as_list(self._call("logs"))
 
     def run_until_idle(self, timeout: float = 10.0) -> None:
         """Let the core answer, in real time, until the plugin's client has nothing left."""
@@ -197,20 +198,3 @@ def wait_for(predicate, timeout: float = 10.0, step: float = 0.05) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met")
         time.sleep(step)
-
-
-def _as_list(value: Any) -> list:
-    return [] if value in ({}, None, []) else value
-
-
-def _node(node: dict) -> dict:
-    node["children"] = [_node(child) for child in _as_list(node.get("children"))]
-    return node
-
-
-def _window(window: dict) -> dict:
-    described = {"type": None, "text": None, "title": None, "input": None, **window}
-    for key in ("buttons", "checks", "items", "fields"):
-        described[key] = _as_list(described.get(key))
-    described["buttons"] = [_as_list(row) for row in described["buttons"]]
-    return described
