@@ -142,29 +142,41 @@ function Walk:subtitle()
         self.book.query, self.later)
 end
 
+--- A ButtonDialog whose buttons close it before they act: `rows` of { text, action }
+--- pairs; `extra` adds fields (e.g. tap_close_callback). Shown, and returned.
+function Matching.showChoices(title, rows, extra)
+    local dialog
+    local buttons = {}
+    for i, row in ipairs(rows) do
+        buttons[i] = {}
+        for j, choice in ipairs(row) do
+            local action = choice[2]
+            buttons[i][j] = { text = choice[1], callback = function()
+                UIManager:close(dialog)
+                action()
+            end }
+        end
+    end
+    local fields = { title = title, buttons = buttons }
+    for key, value in pairs(extra or {}) do fields[key] = value end
+    dialog = ButtonDialog:new(fields)
+    UIManager:show(dialog)
+    return dialog
+end
+
 -- No results, a failed search, a refused account, no network: say so, offer a way on.
 function Walk:showProblem(result)
-    local dialog
-    local function button(text, action)
-        return { text = text, callback = function()
-            UIManager:close(dialog)
-            action()
-        end }
-    end
     local row = {}
-    if result.retry then table.insert(row, button(_("Retry"), function() self:search() end)) end
+    if result.retry then table.insert(row, { _("Retry"), function() self:search() end }) end
     if self.single then
-        table.insert(row, button(_("Cancel"), function() self:stop() end))
+        table.insert(row, { _("Cancel"), function() self:stop() end })
     else
-        table.insert(row, button(_("Skip this book"), function() self:next() end))
-        table.insert(row, button(_("Stop matching"), function() self:stop() end))
+        table.insert(row, { _("Skip this book"), function() self:next() end })
+        table.insert(row, { _("Stop matching"), function() self:stop() end })
     end
-    dialog = ButtonDialog:new{
-        title = T(_("“%1”\n\n%2"), self.book.title, result.message or _("The search failed")),
-        buttons = { row },
-        tap_close_callback = function() self:stop() end,
-    }
-    UIManager:show(dialog)
+    Matching.showChoices(
+        T(_("“%1”\n\n%2"), self.book.title, result.message or _("The search failed")),
+        { row }, { tap_close_callback = function() self:stop() end })
 end
 
 -- The match is stored and the book's items uploaded by the core; then the next book.

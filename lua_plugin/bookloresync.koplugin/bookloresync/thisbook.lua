@@ -6,7 +6,6 @@ the entries, tells the reader what the switch does, and hands "Match Book" to th
 matching screens as Match Unmatched Books (bookloresync/matching).
 ]]
 
-local ButtonDialog = require("ui/widget/buttondialog")
 local ConfirmBox = require("ui/widget/confirmbox")
 local InputDialog = require("ui/widget/inputdialog")
 local NetworkMgr = require("ui/network/manager")
@@ -100,30 +99,17 @@ function ThisBook.matchBook(plugin, core, book, status)
     if not NetworkMgr:isConnected() then return plugin:toast(_("No network connection")) end
     local found = core.book_for_matching(book)
     if not found.ok then return plugin:toast(found.message, 5) end
-    local dialog
-    local function button(text, action)
-        return { text = text, callback = function()
-            UIManager:close(dialog)
-            action()
-        end }
-    end
     local title = status.matched
         and T(_("“%1” is matched with BookLore book %2. Match it again:"), found.book.title,
               status.book_id)
         or T(_("Match “%1” with a BookLore book:"), found.book.title)
-    dialog = ButtonDialog:new{
-        title = title,
-        buttons = {
-            { button(_("Search by title"), function()
-                Matching.matchOne(plugin, core, found.book)
-            end) },
-            { button(_("Enter BookLore book ID"), function()
-                ThisBook.askBookId(plugin, core, found.book)
-            end) },
-            { button(_("Cancel"), function() end) },
-        },
-    }
-    UIManager:show(dialog)
+    Matching.showChoices(title, {
+        { { _("Search by title"), function() Matching.matchOne(plugin, core, found.book) end } },
+        { { _("Enter BookLore book ID"), function()
+            ThisBook.askBookId(plugin, core, found.book)
+        end } },
+        { { _("Cancel"), function() end } },
+    })
 end
 
 function ThisBook.askBookId(plugin, core, book)
