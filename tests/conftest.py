@@ -21,7 +21,7 @@ HAVE_LUPA = importlib.util.find_spec("lupa") is not None
 _NEEDS_LUPA = re.compile(r"^(from bridge(\.(host|api|runtime|convert|inbox|booklore_core))? "
                          r"import|import lupa|from lupa|from tools\.(demo|bench))", re.M)
 _TEST_HELPERS = re.compile(r"^from tests(?:\.(\w+))? import (\w+)", re.M)
-_left_out: list[str] = []
+_left_out: set[Path] = set()  # a module named twice on the command line is asked twice
 
 
 def _needs_lupa(path: Path, seen: frozenset = frozenset()) -> bool:
@@ -42,7 +42,7 @@ def pytest_ignore_collect(collection_path: Path, config):
     if HAVE_LUPA or collection_path.suffix != ".py" or not collection_path.is_file():
         return None
     if _needs_lupa(collection_path):
-        _left_out.append(collection_path.name)
+        _left_out.add(collection_path)
         return True
     return None
 
@@ -63,8 +63,9 @@ def pytest_report_header(config):
 
 def pytest_terminal_summary(terminalreporter):
     if _left_out:
+        names = ", ".join(sorted(path.name for path in _left_out))
         terminalreporter.write_line(f"without lupa, {len(_left_out)} test modules of the "
-                                    f"in-process host were left out: {', '.join(_left_out)}")
+                                    f"in-process host were left out: {names}")
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,17 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from python_core.sidecar.instance import ADDRESS_FILE
+
+
+@pytest.fixture(name="settings")
+def empty_settings_folder(tmp_path):
+    """A KOReader settings folder with nothing in it yet (the tests of `serve` use it)."""
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    return folder
 
 
 def start_serve(settings_dir, *extra: str, python: str = sys.executable,

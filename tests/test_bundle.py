@@ -110,57 +110,54 @@ def end_sidecar(settings) -> None:
             pass
 
 
-@NEEDS_LUAJIT
-@BARE
-def test_unzipped_into_plugins_the_plugin_starts_the_core_from_the_bundle(bundle, python,
-                                                                         tmp_path, library):
+@pytest.fixture
+def unzipped(bundle, tmp_path, library):
+    """The bundle unzipped into a KOReader's plugins folder, the settings folder configured
+    for a local server: (plugins, settings, server). The sidecar is ended afterwards."""
     output, _ = bundle
     plugins = tmp_path / "koreader" / "plugins"
     zipfile.ZipFile(output).extractall(plugins)
     settings = tmp_path / "koreader" / "settings"
     server, _ = start_server(library)
-    try:
-        configure(settings, server.url)
-        with StandaloneHost(settings, online=True, python=python, plugins_dir=plugins,
-                            core_timeout=1.0) as host:
-            report = read_and_sync(host, library[0], server, sessions=1)
-            assert "Server: reachable" in report and "sidecar process" in report
-            assert f"Core: BookLore Sync 0.1.0, {python_version(python)}, sidecar process" \
-                in report
-    finally:
-        server.stop()
-        end_sidecar(settings)
+    configure(settings, server.url)
+    yield plugins, settings, server
+    server.stop()
+    end_sidecar(settings)
+
+
+def koreader(unzipped, python) -> StandaloneHost:
+    plugins, settings, _ = unzipped
+    return StandaloneHost(settings, online=True, python=python, plugins_dir=plugins,
+                          core_timeout=1.0)
+
+
+@NEEDS_LUAJIT
+@BARE
+def test_unzipped_into_plugins_the_plugin_starts_the_core_from_the_bundle(unzipped, python,
+                                                                         library):
+    with koreader(unzipped, python) as host:
+        report = read_and_sync(host, library[0], unzipped[2], sessions=1)
+    assert "Server: reachable" in report and "sidecar process" in report
+    assert f"Core: BookLore Sync 0.1.0, {python_version(python)}, sidecar process" in report
 
 
 @NEEDS_LUAJIT
 @BARE
 def test_a_bundle_unzipped_over_the_old_one_is_the_core_after_koreader_restarts(
-        bundle, python, tmp_path, library):
+        unzipped, python, library):
     """The sidecar outlives KOReader's restart; it must not keep serving the old code."""
-    output, _ = bundle
-    plugins = tmp_path / "koreader" / "plugins"
-    zipfile.ZipFile(output).extractall(plugins)
-    settings = tmp_path / "koreader" / "settings"
-    server, _ = start_server(library)
-    try:
-        configure(settings, server.url)
-        with StandaloneHost(settings, online=True, python=python, plugins_dir=plugins,
-                            core_timeout=1.0) as host:
-            assert "Core: BookLore Sync 0.1.0," in read_and_sync(host, library[0], server, 1)
-        first_pid = json.loads((settings / ADDRESS_FILE).read_text())["pid"]
-        init = plugins / ROOT / "python" / "python_core" / "__init__.py"
-        init.write_text(init.read_text().replace('__version__ = "0.1.0"',
-                                                 '__version__ = "0.1.1"'))
-        with StandaloneHost(settings, online=True, python=python, plugins_dir=plugins,
-                            core_timeout=1.0) as host:
-            wait_for(lambda: json.loads((settings / ADDRESS_FILE).read_text()).get(
-                "version") == "0.1.1" if (settings / ADDRESS_FILE).exists() else False,
-                timeout=20)
-            report = read_and_sync(host, library[1], server, sessions=2)
-            assert "Core: BookLore Sync 0.1.1," in report
-        assert json.loads((settings / ADDRESS_FILE).read_text())["pid"] == first_pid
-        # Each read 300 s; waiting for the first core to come up moved the clock too.
-        assert all(300 <= s["durationSeconds"] < 330 for s in server.sessions)
-    finally:
-        server.stop()
-        end_sidecar(settings)
+    plugins, settings, server = unzipped
+    with koreader(unzipped, python) as host:
+        assert "Core: BookLore Sync 0.1.0," in read_and_sync(host, library[0], server, 1)
+    address = settings / ADDRESS_FILE
+    first_pid = json.loads(address.read_text())["pid"]
+    init = plugins / ROOT / "python" / "python_core" / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "0.1.0"', '__version__ = "0.1.1"'))
+    with koreader(unzipped, python) as host:
+        wait_for(lambda: address.exists() and json.loads(address.read_text()).get(
+            "version") == "0.1.1", timeout=20)
+        report = read_and_sync(host, library[1], server, sessions=2)
+    assert "Core: BookLore Sync 0.1.1," in report
+    assert json.loads(address.read_text())["pid"] == first_pid  # restarted in place
+    # Each read 300 s; waiting for the first core to come up moved the clock too.
+    assert all(300 <= s["durationSeconds"] < 330 for s in server.sessions)

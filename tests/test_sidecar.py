@@ -16,7 +16,7 @@ import pytest
 from python_core.facade import BookLoreSync
 from python_core.sidecar.instance import ADDRESS_FILE
 from python_core.sidecar.journal import JOURNAL_FILE, REJECTED_FILE
-from tests.sidecar_support import Client, address, start_serve, stop
+from tests.sidecar_support import Client, address, empty_settings_folder, start_serve, stop  # noqa: F401
 
 T0 = 1_767_225_600
 
@@ -26,13 +26,6 @@ def book(tmp_path):
     path = tmp_path / "novel.epub"
     path.write_bytes(b"novel " * 500)
     return str(path)
-
-
-@pytest.fixture
-def settings(tmp_path):
-    folder = tmp_path / "settings"
-    folder.mkdir()
-    return folder
 
 
 @pytest.fixture

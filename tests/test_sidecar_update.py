@@ -19,7 +19,7 @@ import pytest
 
 from python_core.sidecar.code_watch import PACKAGE, CodeWatch, code_stamp
 from python_core.sidecar.instance import LOG_FILE
-from tests.sidecar_support import Client, address, stop
+from tests.sidecar_support import Client, address, empty_settings_folder, stop  # noqa: F401
 
 T0 = 1_767_225_600
 
@@ -71,7 +71,7 @@ def test_a_package_deleted_before_the_new_one_is_copied_is_waited_for(tmp_path):
 
 def test_the_running_core_s_own_package_is_what_is_watched():
     watched = {entry[0].replace(os.sep, "/") for entry in code_stamp()}
-    assert {"__init__.py", "facade.py", "sidecar/code_watch.py"} <= watched
+    assert {"__init__.py", "facade/core.py", "sidecar/code_watch.py"} <= watched
     assert PACKAGE == Path(__file__).resolve().parent.parent / "python_core"
 
 
@@ -93,13 +93,6 @@ def set_version(root: Path, version: str) -> None:
     start = text.index("__version__ = ")
     end = text.index("\n", start)
     init.write_text(f'{text[:start]}__version__ = "{version}"{text[end:]}')
-
-
-@pytest.fixture
-def settings(tmp_path):
-    folder = tmp_path / "settings"
-    folder.mkdir()
-    return folder
 
 
 @pytest.fixture
