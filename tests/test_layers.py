@@ -64,7 +64,7 @@ NOT_AT_START = ("requests", "urllib3", "python_core.server", "python_core.sync.r
                 "python_core.matching", "python_core.annotations", "python_core.history",
                 "python_core.store.adoption_file", "python_core.sync.report",
                 "python_core.store.sqlite_snapshot", "concurrent.futures", "dataclasses",
-                "tempfile", "platform")
+                "tempfile", "platform", "hashlib")
 
 _START_AND_LIST_MODULES = """
 import sys

@@ -14,7 +14,6 @@ make a replayed insert harmless.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sqlite3
@@ -274,6 +273,7 @@ def _password_to_key(conn: sqlite3.Connection) -> None:
 
 
 def _key_of(password: str) -> str:
+    import hashlib  # only an old database with a password needs it (see koreader_key_of)
     return hashlib.md5(password.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
