@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 import zipfile
 
 import pytest
@@ -160,4 +161,37 @@ def test_a_bundle_unzipped_over_the_old_one_is_the_core_after_koreader_restarts(
     assert "Core: BookLore Sync 0.1.1," in report
     assert json.loads(address.read_text())["pid"] == first_pid  # restarted in place
     # Each read 300 s; waiting for the first core to come up moved the clock too.
+    assert all(300 <= s["durationSeconds"] < 330 for s in server.sessions)
+
+
+@NEEDS_LUAJIT
+@BARE
+def test_an_update_while_koreader_reads_reconnects_and_loses_nothing(unzipped, python,
+                                                                     library):
+    """The core restarts under a KOReader that stays open: the plugin's client sees its
+    connection close, journals what is read meanwhile and goes on with the new core."""
+    plugins, settings, server = unzipped
+    address = settings / ADDRESS_FILE
+    with koreader(unzipped, python) as host:
+        read_and_sync(host, library[0], server, sessions=1)
+        init = plugins / ROOT / "python" / "python_core" / "__init__.py"
+        init.write_text(init.read_text().replace('__version__ = "0.1.0"',
+                                                 '__version__ = "0.1.1"'))
+        book = library[1]
+        host.open_book(book.path, title=book.title, pages=300)
+        for _ in range(10):  # real time passes too: the restart happens during the reading
+            host.advance(30)
+            host.turn_page()
+            time.sleep(0.6)
+        host.close_book()
+        wait_for(lambda: address.exists() and json.loads(address.read_text()).get(
+            "version") == "0.1.1", timeout=20)
+        host.run_until_idle(40)
+        host.dispatch("SyncBooklorePending")
+        host.run_until_idle(40)
+        wait_for(lambda: len(server.sessions) == 2, timeout=20)
+        assert host.client_state()["connected"] and not host.client_state()["journaling"]
+        assert any("lost the core" in line for line in host.logs)  # it did go away
+    time.sleep(0.5)
+    assert len(server.sessions) == 2
     assert all(300 <= s["durationSeconds"] < 330 for s in server.sessions)
