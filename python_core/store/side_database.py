@@ -28,10 +28,18 @@ SIDE_FILENAME = "booklore-sync.side.sqlite"
 NOTICE_TOPIC = "damaged_database"
 #: What the side file starts with, read from the damaged one where it can be.
 SEEDED_TABLES = ("settings", "auth_tokens", "server_capabilities", "book_cache")
-#: Tables whose rows from the side file replace the repaired file's on a natural-key clash.
-NEWER_WINS = ("settings", "auth_tokens", "server_capabilities", "open_session", "book_cache",
-              "pending_ratings", "uploaded_ratings", "pending_annotations",
-              "uploaded_annotations")
+#: Tables whose rows from the side file win over the repaired file's on a clash of their
+#: natural key (given): the row is updated in place, so it keeps its id. Never
+#: delete-and-insert (`INSERT OR REPLACE`): a new id orphans what refers to the old one
+#: (lessons.md #2). tests/reliability/test_damaged_plugin.py checks each key is the
+#: table's one natural key in the schema.
+NEWER_WINS = {
+    "settings": ("key",), "auth_tokens": ("account",), "server_capabilities": ("server_url",),
+    "open_session": ("slot",), "book_cache": ("file_path",), "pending_ratings": ("book_hash",),
+    "uploaded_ratings": ("book_hash",),
+    "pending_annotations": ("book_hash", "created", "kind"),
+    "uploaded_annotations": ("book_hash", "created", "kind"),
+}
 #: Tables whose side rows are merged only where the repaired file has none.
 KEEP_FIRST = ("historical_sessions", "no_match_told", "notices")
 _NOT_MERGED = ("sync_lease", "pending_sessions", "sending_batches")
@@ -98,15 +106,28 @@ def merge_into(side_path: Path, target: sqlite3.Connection) -> dict[str, int]:
 def _merge_table(source: sqlite3.Connection, target: sqlite3.Connection, table: str) -> int:
     wanted = [name for name in salvage.columns(source, table)
               if name != "id" and name in salvage.columns(target, table)]
-    verb = "INSERT OR REPLACE" if table in NEWER_WINS else "INSERT OR IGNORE"
-    insert = (f"{verb} INTO {salvage.quoted(table)} ({salvage.names(wanted)}) "
-              f"VALUES ({', '.join('?' for _ in wanted)})")
+    insert = _merging_insert(table, wanted)
     moved = 0
     for row in source.execute(f"SELECT {salvage.names(wanted)} FROM {salvage.quoted(table)}"):
         if table == "notices" and row["topic"] == NOTICE_TOPIC:
             continue  # about the damage the repair is ending
         moved += target.execute(insert, tuple(row)).rowcount
     return moved
+
+
+def _merging_insert(table: str, columns: list[str]) -> str:
+    """The side row goes in; on a clash, the side wins in place (NEWER_WINS) or the
+    repaired file's row stays (every other table)."""
+    key = NEWER_WINS.get(table)
+    values = ", ".join("?" for _ in columns)
+    insert = (f"{'INSERT' if key else 'INSERT OR IGNORE'} INTO {salvage.quoted(table)} "
+              f"({salvage.names(columns)}) VALUES ({values})")
+    if key is None:
+        return insert
+    updates = ", ".join(f"{salvage.quoted(name)} = excluded.{salvage.quoted(name)}"
+                        for name in columns if name not in key)
+    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    return f"{insert} ON CONFLICT ({salvage.names(list(key))}) {action}"
 
 
 def _merge_pending_sessions(source, target, moved: dict[str, int]) -> dict[int, int]:

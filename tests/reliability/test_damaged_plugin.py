@@ -198,3 +198,55 @@ def test_the_plugin_records_tells_once_and_repairs_from_settings(tmp_path, healt
     with HeadlessHost(folder) as host:  # nothing more to tell
         host.run_until_idle()
         assert not [w for w in host.screen() if "damaged" in (w.get("text") or "")]
+
+
+def unique_keys(conn, table: str) -> set[tuple[str, ...]]:
+    """The column tuples a table's rows are unique on: its primary key (an INTEGER PRIMARY
+    KEY has no index of its own) and every unique index."""
+    columns = conn.execute(f"PRAGMA table_info({table})").fetchall()
+    keys = {tuple(c[1] for c in sorted((c for c in columns if c[5]), key=lambda c: c[5]))}
+    for index in conn.execute(f"PRAGMA index_list({table})").fetchall():
+        if index[2]:  # unique (a UNIQUE constraint or a non-integer PRIMARY KEY)
+            keys.add(tuple(row[2] for row in conn.execute(f"PRAGMA index_info({index[1]})")))
+    return keys
+
+
+def test_each_table_the_side_wins_in_is_merged_on_its_one_natural_key(tmp_path):
+    """An upsert names one conflict target: a second unique key would make the merge
+    raise where INSERT OR REPLACE silently deleted a second row."""
+    from python_core.store import Database
+    from python_core.store.side_database import NEWER_WINS
+    db = Database(tmp_path / DB_FILENAME)
+    try:
+        for table, key in NEWER_WINS.items():
+            # `id` is never merged (each file numbers its own rows), so it never clashes.
+            assert unique_keys(db.connection(), table) - {("id",)} == {key}, table
+    finally:
+        db.close()
+
+
+def test_a_book_the_side_database_knows_better_keeps_its_row_and_id(tmp_path):
+    """Lessons #2: the repaired file's book row is updated in place, never replaced."""
+    from python_core.store import Database
+    from python_core.store.side_database import merge_into
+    now = iso_utc(T0)
+    insert = ("INSERT INTO book_cache (file_path, book_hash, book_id, title, created_at, "
+              "updated_at) VALUES (?, ?, ?, ?, ?, ?)")
+    target, side = Database(tmp_path / "target.sqlite"), Database(tmp_path / "side.sqlite")
+    try:
+        with target.atomic() as tx:
+            for n in range(5):  # the book's row is not the first: its id is not 1
+                tx.execute(insert, (f"/books/{n}.epub", f"{n:032x}", None, f"Book {n}", now, now))
+        [(kept_id,)] = target.connection().execute(
+            "SELECT id FROM book_cache WHERE file_path = '/books/3.epub'").fetchall()
+        with side.atomic() as tx:  # matched while the damaged file was away
+            tx.execute(insert, ("/books/3.epub", f"{3:032x}", 42, "Book 3", now, now))
+        with target.atomic() as tx:
+            assert merge_into(tmp_path / "side.sqlite", tx)["book_cache"] == 1
+        rows = target.connection().execute(
+            "SELECT id, book_id FROM book_cache WHERE file_path = '/books/3.epub'").fetchall()
+        assert [tuple(r) for r in rows] == [(kept_id, 42)]
+        assert target.connection().execute("SELECT count(*) FROM book_cache").fetchone()[0] == 5
+    finally:
+        target.close()
+        side.close()
