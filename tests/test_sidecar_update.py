@@ -204,3 +204,5 @@ def test_a_running_slow_call_is_let_finish_and_answered_before_the_restart(
     assert answer["ok"] is False or "Server:" in answer.get("text", "")
     wait_until(lambda: read_address(settings).get("version") == "9.0.1", "restarted")
     assert address(settings)["pid"] == process.pid
+    log = (settings / LOG_FILE).read_text()
+    assert log.count("restarting when the running call ends") == 1  # said once, not per check

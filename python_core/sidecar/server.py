@@ -61,6 +61,7 @@ class SidecarServer:
         self._slow_running = 0  # slow calls and ingests submitted and not yet answered
         self.code = CodeWatch()
         self.restart = False  # stopped because the code on disk changed: serve runs it
+        self._update_waits = False  # the change is seen and waits for a slow call to end
         self.core: BookLoreSync | None = None
 
     def start(self) -> int:
@@ -150,13 +151,15 @@ class SidecarServer:
         with self._clients_lock:
             busy = self._slow_running
         if busy:
-            log.info("the core on disk was updated: restarting when the running call ends")
+            if not self._update_waits:  # said once, not at every check of a long sync
+                log.info("the core on disk was updated: restarting when the running call ends")
+            self._update_waits = True
             return
         log.info("the core on disk was updated: restarting with the new code")
         self.restart = True
         self.stopping.set()
 
-    def _run_slow(self, work: Callable[[], None]) -> Callable[[], None]:
+    def _counted(self, work: Callable[[], None]) -> Callable[[], None]:
         with self._clients_lock:
             self._slow_running += 1
 
@@ -169,11 +172,11 @@ class SidecarServer:
         return run
 
     def submit_slow(self, connection: _Connection, request_id: Any, name: str, args: list) -> None:
-        self._worker.submit(self._run_slow(
+        self._worker.submit(self._counted(
             lambda: connection.answer(request_id, self.runner.slow(name, args))))
 
     def ingest(self, connection: _Connection, request_id: Any) -> None:
-        run = self._run_slow(lambda: connection.answer(request_id, self.journal.ingest()))
+        run = self._counted(lambda: connection.answer(request_id, self.journal.ingest()))
         threading.Thread(target=run, daemon=True, name="ingest").start()
 
     def hello(self) -> dict[str, Any]:
