@@ -29,7 +29,7 @@ def code_stamp(root: Path = PACKAGE) -> tuple[tuple[str, int, int], ...]:
     that vanishes while it is being looked at is simply not in it."""
     found = []
     for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
         for name in files:
             if not name.endswith(".py"):
                 continue
